@@ -1,0 +1,20 @@
+//! Cancel scopes: deadlines, shields and cancellation that reach every task started inside.
+//!
+//! A scope wraps a future. When the scope is cancelled — by [`CancelHandle::cancel`] from any
+//! task or thread, or by its deadline passing — its body is dropped at its next suspension
+//! point and the scope resolves to "cancelled". Cancellation is level-triggered: every anyio
+//! checkpoint inside a cancelled scope stays cancelled. A shielded scope is immune to the
+//! cancellation of scopes outside it, and an outer scope waits for the shielded part (and for
+//! task-group children) to finish before it drops its body.
+
+mod handle;
+pub(crate) mod instant;
+pub(crate) mod node;
+mod scope;
+mod scoped;
+mod timeout;
+
+pub use handle::CancelHandle;
+pub use scope::{current_effective_deadline, CancelScope};
+pub use scoped::Scoped;
+pub use timeout::{fail_after, fail_at, move_on_after, move_on_at, FailAfter, MoveOnAfter};

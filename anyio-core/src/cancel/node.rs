@@ -1,0 +1,279 @@
+//! The cancel-scope tree.
+//!
+//! Every cancel scope, task-group scope and task root is a [`ScopeNode`]. A node knows its
+//! parent (the scope that was innermost when it was entered, possibly in another task), so a
+//! checkpoint decides whether it is cancelled by walking up to the nearest shield. Nodes that
+//! suspend register with their parent, so cancelling a node can wake every task below it.
+
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::task::Waker;
+use std::time::Instant;
+
+use super::instant;
+
+/// Why a scope's body must stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cause {
+    /// Nothing: the body may run.
+    None,
+    /// This scope was cancelled or its deadline passed.
+    Own,
+    /// A scope further out (below the nearest shield) was cancelled.
+    Ancestor,
+}
+
+/// The current time, read at most once per decision and only when a deadline needs it.
+#[derive(Debug, Default)]
+pub(crate) struct Now(Option<Instant>);
+
+impl Now {
+    fn nanos(&mut self) -> u64 {
+        instant::to_nanos(*self.0.get_or_insert_with(Instant::now))
+    }
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    waker: Option<Waker>,
+    children: Vec<Option<Weak<ScopeNode>>>,
+    free: Vec<usize>,
+    deadline_fired: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct ScopeNode {
+    parent: OnceLock<Option<Arc<ScopeNode>>>,
+    task_root: bool,
+    shield: AtomicBool,
+    cancel_called: AtomicBool,
+    caught: AtomicBool,
+    /// Nanoseconds since the process epoch, or [`instant::NEVER`].
+    deadline: AtomicU64,
+    /// Live shielded scopes and task-group children below this node in its own task: while
+    /// positive, a cancelled node keeps polling its body instead of dropping it.
+    deferrals: AtomicIsize,
+    shared: Mutex<Shared>,
+}
+
+impl ScopeNode {
+    pub(crate) fn new(task_root: bool) -> Arc<Self> {
+        Arc::new(Self {
+            parent: OnceLock::new(),
+            task_root,
+            shield: AtomicBool::new(false),
+            cancel_called: AtomicBool::new(false),
+            caught: AtomicBool::new(false),
+            deadline: AtomicU64::new(instant::NEVER),
+            deferrals: AtomicIsize::new(0),
+            shared: Mutex::new(Shared::default()),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        // The lock guards plain data; a panic while holding it cannot break an invariant.
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Links the node into the tree; only the first call has an effect.
+    pub(crate) fn set_parent(&self, parent: Option<Arc<ScopeNode>>) {
+        let _ = self.parent.set(parent);
+    }
+
+    pub(crate) fn parent(&self) -> Option<&ScopeNode> {
+        self.parent.get().and_then(|p| p.as_deref())
+    }
+
+    pub(crate) fn is_task_root(&self) -> bool {
+        self.task_root
+    }
+
+    pub(crate) fn set_shield(&self, shield: bool) {
+        self.shield.store(shield, SeqCst);
+    }
+
+    pub(crate) fn is_shielded(&self) -> bool {
+        self.shield.load(SeqCst)
+    }
+
+    pub(crate) fn cancel(&self) {
+        if !self.cancel_called.swap(true, SeqCst) {
+            self.wake_subtree();
+        }
+    }
+
+    pub(crate) fn cancel_called(&self) -> bool {
+        self.cancel_called.load(SeqCst)
+    }
+
+    pub(crate) fn set_caught(&self) {
+        self.caught.store(true, SeqCst);
+    }
+
+    pub(crate) fn caught(&self) -> bool {
+        self.caught.load(SeqCst)
+    }
+
+    pub(crate) fn deadline_nanos(&self) -> u64 {
+        self.deadline.load(SeqCst)
+    }
+
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        instant::from_nanos(self.deadline_nanos())
+    }
+
+    /// Sets the deadline of a scope that has not suspended yet, so there is nobody to wake.
+    pub(crate) fn init_deadline(&self, deadline: Option<Instant>) {
+        self.deadline
+            .store(deadline.map_or(instant::NEVER, instant::to_nanos), SeqCst);
+    }
+
+    /// Moves the deadline and wakes the scope so that it re-arms its timer.
+    pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
+        self.deadline
+            .store(deadline.map_or(instant::NEVER, instant::to_nanos), SeqCst);
+        self.lock().deadline_fired = false;
+        self.wake();
+    }
+
+    pub(crate) fn deadline_reached(&self, now: &mut Now) -> bool {
+        let deadline = self.deadline_nanos();
+        deadline != instant::NEVER && deadline <= now.nanos()
+    }
+
+    fn own_cancelled(&self, now: &mut Now) -> bool {
+        self.cancel_called() || self.deadline_reached(now)
+    }
+
+    /// Whether code running directly inside this node must stop, and because of whom.
+    pub(crate) fn cause(&self, now: &mut Now) -> Cause {
+        if self.own_cancelled(now) {
+            return Cause::Own;
+        }
+        let mut node = self;
+        while !node.is_shielded() {
+            match node.parent() {
+                Some(parent) if parent.own_cancelled(now) => return Cause::Ancestor,
+                Some(parent) => node = parent,
+                None => break,
+            }
+        }
+        Cause::None
+    }
+
+    /// The earliest deadline that applies here, up to and including the nearest shield; a
+    /// cancelled scope counts as a deadline already in the past.
+    pub(crate) fn effective_deadline(&self) -> Option<Instant> {
+        let mut earliest = instant::NEVER;
+        let mut node = Some(self);
+        while let Some(n) = node {
+            if n.cancel_called() {
+                earliest = 0;
+            }
+            earliest = earliest.min(n.deadline_nanos());
+            if n.is_shielded() {
+                break;
+            }
+            node = n.parent();
+        }
+        instant::from_nanos(earliest)
+    }
+
+    /// Tells the tasks below this node that its deadline passed (once per deadline).
+    pub(crate) fn fire_deadline(&self) {
+        let first = !std::mem::replace(&mut self.lock().deadline_fired, true);
+        if first {
+            self.wake_subtree();
+        }
+    }
+
+    pub(crate) fn set_waker(&self, waker: &Waker) {
+        let mut shared = self.lock();
+        match &shared.waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => shared.waker = Some(waker.clone()),
+        }
+    }
+
+    pub(crate) fn wake(&self) {
+        let waker = self.lock().waker.clone();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Wakes this node and every registered node below it, stopping at shields.
+    fn wake_subtree(&self) {
+        let mut pending = Vec::new();
+        self.wake_and_collect(&mut pending);
+        while let Some(node) = pending.pop() {
+            if !node.is_shielded() {
+                node.wake_and_collect(&mut pending);
+            }
+        }
+    }
+
+    fn wake_and_collect(&self, out: &mut Vec<Arc<ScopeNode>>) {
+        let waker = {
+            let shared = self.lock();
+            out.extend(shared.children.iter().flatten().filter_map(Weak::upgrade));
+            shared.waker.clone()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn register_child(&self, child: &Arc<ScopeNode>) -> usize {
+        let mut shared = self.lock();
+        let entry = Some(Arc::downgrade(child));
+        match shared.free.pop() {
+            Some(key) => {
+                shared.children[key] = entry;
+                key
+            }
+            None => {
+                shared.children.push(entry);
+                shared.children.len() - 1
+            }
+        }
+    }
+
+    pub(crate) fn deregister_child(&self, key: usize) {
+        let mut shared = self.lock();
+        if let Some(slot) = shared.children.get_mut(key) {
+            *slot = None;
+            shared.free.push(key);
+        }
+    }
+
+    pub(crate) fn deferrals(&self) -> isize {
+        self.deferrals.load(SeqCst)
+    }
+
+    /// Marks something below `start` (in the same task) that a cancelled scope must let finish.
+    pub(crate) fn add_deferral(start: &ScopeNode) {
+        let mut node = Some(start);
+        while let Some(n) = node {
+            n.deferrals.fetch_add(1, SeqCst);
+            if n.task_root {
+                break;
+            }
+            node = n.parent();
+        }
+    }
+
+    /// Undoes [`ScopeNode::add_deferral`], waking scopes that were waiting for it.
+    pub(crate) fn remove_deferral(start: &ScopeNode) {
+        let mut node = Some(start);
+        while let Some(n) = node {
+            if n.deferrals.fetch_sub(1, SeqCst) == 1 {
+                n.wake();
+            }
+            if n.task_root {
+                break;
+            }
+            node = n.parent();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The handle to one child of a task group.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use super::child::Outcome;
+use crate::backend::Runtime;
+use crate::cancel::node::ScopeNode;
+use crate::error::{JoinError, JoinErrorKind};
+
+/// A child task of a task group: await it for the child's value, or cancel that one child.
+///
+/// Dropping the handle does not affect the child, which stays in its group.
+pub struct TaskHandle<R: Runtime, T: Send + 'static> {
+    join: R::JoinHandle<Outcome<T>>,
+    node: Arc<ScopeNode>,
+}
+
+impl<R: Runtime, T: Send + 'static> TaskHandle<R, T> {
+    pub(crate) fn new(join: R::JoinHandle<Outcome<T>>, node: Arc<ScopeNode>) -> Self {
+        Self { join, node }
+    }
+
+    /// Cancels this child only: it is dropped at its next suspension point (after any shielded
+    /// part), and its group carries on. Cancelling a finished child does nothing.
+    pub fn cancel(&self) {
+        self.node.cancel();
+    }
+}
+
+impl<R: Runtime, T: Send + 'static> Future for TaskHandle<R, T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.join)
+            .poll(cx)
+            .map(|outcome| match outcome {
+                Some(Outcome::Value(value)) => Ok(value),
+                Some(Outcome::Failed) => Err(JoinError::new(JoinErrorKind::Failed)),
+                Some(Outcome::Panicked) => Err(JoinError::new(JoinErrorKind::Panicked)),
+                Some(Outcome::Cancelled) | None => Err(JoinError::new(JoinErrorKind::Cancelled)),
+            })
+    }
+}
+
+impl<R: Runtime, T: Send + 'static> fmt::Debug for TaskHandle<R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskHandle")
+            .field("cancel_called", &self.node.cancel_called())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime, T: Send + 'static> TaskHandle<R, T> {
+    /// Keeps only the ability to cancel the child.
+    pub(crate) fn into_cancel_handle(self) -> crate::cancel::CancelHandle {
+        crate::cancel::CancelHandle { node: self.node }
+    }
+}

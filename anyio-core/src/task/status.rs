@@ -1,0 +1,222 @@
+//! `start` / `started`: waiting until a child reports that it is ready.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::resume_unwind;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use super::child::{Panic, StartSink};
+use crate::cancel::CancelHandle;
+use crate::error::{SpawnError, StartError};
+
+enum State<V, E> {
+    Waiting,
+    Started(V),
+    /// `started` was called and its value taken by the caller of `start`.
+    Delivered,
+    Failed(E),
+    Panicked(Panic),
+    NeverStarted,
+    Cancelled,
+    /// The caller of `start` went away before the child started.
+    Abandoned,
+}
+
+pub(crate) struct StartSlot<V, E> {
+    state: Mutex<(State<V, E>, Option<Waker>)>,
+}
+
+impl<V, E> StartSlot<V, E> {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new((State::Waiting, None)),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, (State<V, E>, Option<Waker>)> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Moves from `Waiting` to `next` and wakes the caller of `start`; `false` if the slot had
+    /// already left `Waiting`.
+    fn settle(&self, next: State<V, E>) -> Result<(), State<V, E>> {
+        let mut guard = self.lock();
+        if !matches!(guard.0, State::Waiting) {
+            return Err(next);
+        }
+        guard.0 = next;
+        let waker = guard.1.take();
+        drop(guard);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+}
+
+/// What a [`TaskStatus`] needs, without the group's error type in its signature.
+pub(crate) trait Deliver<V>: Send + Sync {
+    fn started(&self, value: V);
+}
+
+impl<V: Send, E: Send> Deliver<V> for StartSlot<V, E> {
+    fn started(&self, value: V) {
+        // If the caller of `start` went away, the child is being cancelled; nothing to deliver.
+        let _ = self.settle(State::Started(value));
+    }
+}
+
+impl<V: Send, E: Send> StartSink<E> for StartSlot<V, E> {
+    fn fail(&self, error: E) -> Option<E> {
+        match self.settle(State::Failed(error)) {
+            Ok(()) => None,
+            Err(State::Failed(error)) => Some(error),
+            Err(_) => unreachable!("settle hands back what it was given"),
+        }
+    }
+
+    fn panic(&self, panic: Panic) -> Option<Panic> {
+        match self.settle(State::Panicked(panic)) {
+            Ok(()) => None,
+            Err(State::Panicked(panic)) => Some(panic),
+            Err(_) => unreachable!("settle hands back what it was given"),
+        }
+    }
+
+    fn ended(&self, cancelled: bool) {
+        let _ = self.settle(if cancelled {
+            State::Cancelled
+        } else {
+            State::NeverStarted
+        });
+    }
+}
+
+/// Given to a child spawned with [`TaskGroup::start`](super::TaskGroup::start): call
+/// [`started`](Self::started) once the child is ready.
+///
+/// `started` consumes the status, so it can only be called once:
+///
+/// ```compile_fail
+/// fn twice(status: anyio_core::task::TaskStatus<u16>) {
+///     status.started(1);
+///     status.started(2); // error: use of moved value
+/// }
+/// ```
+pub struct TaskStatus<V> {
+    slot: Arc<dyn Deliver<V>>,
+}
+
+impl<V> TaskStatus<V> {
+    pub(crate) fn new(slot: Arc<dyn Deliver<V>>) -> Self {
+        Self { slot }
+    }
+
+    /// Reports that the child is ready, handing `value` to the caller of `start`. From now on
+    /// the child's failures go to its group.
+    pub fn started(self, value: V) {
+        self.slot.started(value);
+    }
+}
+
+impl<V> fmt::Debug for TaskStatus<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskStatus").finish_non_exhaustive()
+    }
+}
+
+/// The future returned by [`TaskGroup::start`](super::TaskGroup::start).
+///
+/// # Cancel safety
+///
+/// Dropping it before the child has started cancels the child (and only that child). Once the
+/// child has started, dropping it loses only the value passed to `started`.
+#[must_use = "futures do nothing unless polled"]
+pub struct StartFuture<V, E> {
+    slot: Option<Arc<StartSlot<V, E>>>,
+    child: Option<CancelHandle>,
+    refused: Option<SpawnError>,
+}
+
+impl<V, E> StartFuture<V, E> {
+    pub(crate) fn new(slot: Arc<StartSlot<V, E>>, child: CancelHandle) -> Self {
+        Self {
+            slot: Some(slot),
+            child: Some(child),
+            refused: None,
+        }
+    }
+
+    pub(crate) fn refused(error: SpawnError) -> Self {
+        Self {
+            slot: None,
+            child: None,
+            refused: Some(error),
+        }
+    }
+}
+
+impl<V, E> Unpin for StartFuture<V, E> {}
+
+impl<V, E> Future for StartFuture<V, E> {
+    type Output = Result<V, StartError<E>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(error) = self.refused.take() {
+            return Poll::Ready(Err(StartError::Spawn(error)));
+        }
+        let slot = Arc::clone(
+            self.slot
+                .as_ref()
+                .expect("StartFuture polled after completion"),
+        );
+        let mut guard = slot.lock();
+        let state = std::mem::replace(&mut guard.0, State::Delivered);
+        let result = match state {
+            State::Waiting => {
+                guard.0 = State::Waiting;
+                guard.1 = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            State::Started(value) => Ok(value),
+            State::Failed(error) => Err(StartError::Failed(error)),
+            State::Panicked(panic) => {
+                drop(guard);
+                self.slot = None;
+                resume_unwind(panic);
+            }
+            State::NeverStarted => Err(StartError::NeverStarted),
+            State::Cancelled | State::Abandoned => Err(StartError::Cancelled),
+            State::Delivered => unreachable!("the value is delivered once"),
+        };
+        drop(guard);
+        self.slot = None;
+        Poll::Ready(result)
+    }
+}
+
+impl<V, E> Drop for StartFuture<V, E> {
+    fn drop(&mut self) {
+        let Some(slot) = self.slot.take() else {
+            return;
+        };
+        let mut guard = slot.lock();
+        if matches!(guard.0, State::Waiting) {
+            guard.0 = State::Abandoned;
+            drop(guard);
+            if let Some(child) = &self.child {
+                child.cancel();
+            }
+        }
+    }
+}
+
+impl<V, E> fmt::Debug for StartFuture<V, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StartFuture")
+            .field("done", &self.slot.is_none())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,245 @@
+//! The [async-std] backend of [anyio](https://docs.rs/anyio).
+//!
+//! **async-std is discontinued upstream**: its crate is marked "Deprecated in favor of smol".
+//! anyio still supports it fully, as an opt-in feature (`async-std` on the `anyio` facade), for
+//! code bases that already run on it; new applications should prefer the smol or tokio backend.
+//!
+//! [`AsyncStdRuntime`] implements [`anyio_core::backend::Runtime`] with async-std's global,
+//! multi-threaded executor (`async_std::task::spawn` / `block_on`) and [`async_io::Timer`]s.
+//! This crate only adapts async-std; every behaviour users observe lives in `anyio-core`.
+//!
+//! Inside a runtime the application started itself (`async_std::task::block_on`,
+//! `#[async_std::main]`, a spawned task), [`AsyncStdRuntime::current`] finds it through
+//! [`async_std::task::try_current`].
+//!
+//! [async-std]: https://docs.rs/async-std
+
+#![forbid(unsafe_code)]
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use anyio_core::backend::{self, NestedRun, NoRuntime, Runtime};
+use futures_util::future::{AbortHandle, Abortable};
+use futures_util::FutureExt as _;
+
+/// async-std's global runtime.
+///
+/// A zero-sized token: async-std has one process-wide executor, started on first use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct AsyncStdRuntime;
+
+impl AsyncStdRuntime {
+    /// Whether the calling code runs inside an async-std task (spawned, or `block_on`).
+    pub fn is_inside() -> bool {
+        async_std::task::try_current().is_some()
+    }
+}
+
+impl Runtime for AsyncStdRuntime {
+    type Timer = AsyncStdTimer;
+    type JoinHandle<T: Send + 'static> = AsyncStdJoinHandle<T>;
+
+    fn current() -> Result<Self, NoRuntime> {
+        if Self::is_inside() {
+            Ok(Self)
+        } else {
+            Err(NoRuntime::new(
+                "not inside an async-std task: start one with anyio::run (or \
+                 async_std::task::block_on) and call this from inside it",
+            ))
+        }
+    }
+
+    fn name(self) -> &'static str {
+        "async-std"
+    }
+
+    fn spawn<F>(self, future: F) -> AsyncStdJoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        // async-std's handle can only be cancelled by awaiting it, and `abort` cannot await:
+        // an abort flag inside the task ends it at its next wake-up instead. Panics are caught
+        // so that awaiting the handle reports `None` rather than re-raising them.
+        let (abort, registration) = AbortHandle::new_pair();
+        let task = Abortable::new(AssertUnwindSafe(future).catch_unwind(), registration);
+        let inner = async_std::task::spawn(async move { task.await.ok()?.ok() });
+        AsyncStdJoinHandle { inner, abort }
+    }
+
+    fn timer(self, deadline: Instant) -> AsyncStdTimer {
+        AsyncStdTimer {
+            timer: async_io::Timer::at(deadline),
+            fired: false,
+        }
+    }
+
+    /// Runs `future` on the calling thread while async-std's worker threads run spawned tasks.
+    fn block_on<F: Future>(self, future: F) -> Result<F::Output, NestedRun> {
+        if Self::is_inside() {
+            return Err(NestedRun::new("async-std"));
+        }
+        Ok(async_std::task::block_on(future))
+    }
+}
+
+/// A resettable timer, as returned by [`Runtime::timer`] for [`AsyncStdRuntime`].
+///
+/// Once its deadline has passed it stays ready until it is reset.
+#[derive(Debug)]
+pub struct AsyncStdTimer {
+    timer: async_io::Timer,
+    // async-io timers never complete again once they have fired.
+    fired: bool,
+}
+
+impl Future for AsyncStdTimer {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if !self.fired {
+            std::task::ready!(Pin::new(&mut self.timer).poll(cx));
+            self.fired = true;
+        }
+        Poll::Ready(())
+    }
+}
+
+impl backend::Timer for AsyncStdTimer {
+    fn reset(mut self: Pin<&mut Self>, deadline: Instant) {
+        self.timer.set_at(deadline);
+        self.fired = false;
+    }
+}
+
+/// A task spawned on async-std, as returned by [`Runtime::spawn`] for [`AsyncStdRuntime`].
+///
+/// Resolves to `None` when the task was aborted or panicked. Dropping it detaches the task.
+pub struct AsyncStdJoinHandle<T> {
+    inner: async_std::task::JoinHandle<Option<T>>,
+    abort: AbortHandle,
+}
+
+impl<T> std::fmt::Debug for AsyncStdJoinHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncStdJoinHandle")
+            .field("task", self.inner.task())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Future for AsyncStdJoinHandle<T> {
+    type Output = Option<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        Pin::new(&mut self.inner).poll(cx)
+    }
+}
+
+impl<T: Send> backend::JoinHandle<T> for AsyncStdJoinHandle<T> {
+    fn abort(&self) {
+        self.abort.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyio_core::backend::JoinHandle as _;
+    use anyio_core::backend::Timer as _;
+    use std::time::Duration;
+
+    #[test]
+    fn current_outside_is_an_error_that_says_what_to_do() {
+        let err = AsyncStdRuntime::current().unwrap_err();
+        assert!(err.to_string().contains("anyio::run"), "{err}");
+    }
+
+    #[test]
+    fn block_on_runs_and_rejects_nesting() {
+        let rt = AsyncStdRuntime;
+        let nested = rt
+            .block_on(async move {
+                assert_eq!(AsyncStdRuntime::current(), Ok(AsyncStdRuntime));
+                rt.block_on(async {})
+            })
+            .unwrap();
+        assert_eq!(nested, Err(NestedRun::new("async-std")));
+    }
+
+    #[test]
+    fn spawn_join_abort_and_panic() {
+        let rt = AsyncStdRuntime;
+        rt.block_on(async move {
+            assert_eq!(rt.spawn(async { 7 }).await, Some(7));
+
+            let pending = rt.spawn(std::future::pending::<()>());
+            pending.abort();
+            assert_eq!(pending.await, None);
+
+            let panicked = rt.spawn(async { panic!("expected test panic") });
+            assert_eq!(panicked.await, None::<()>);
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn aborting_drops_the_future() {
+        struct SendOnDrop(std::sync::mpsc::Sender<()>);
+        impl Drop for SendOnDrop {
+            fn drop(&mut self) {
+                let _ = self.0.send(());
+            }
+        }
+        let rt = AsyncStdRuntime;
+        let (tx, rx) = std::sync::mpsc::channel();
+        rt.block_on(async move {
+            let guard = SendOnDrop(tx);
+            let handle = rt.spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            });
+            async_std::task::yield_now().await;
+            handle.abort();
+            assert_eq!(handle.await, None);
+        })
+        .unwrap();
+        rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    }
+
+    #[test]
+    fn dropping_the_handle_detaches() {
+        let rt = AsyncStdRuntime;
+        let (tx, rx) = std::sync::mpsc::channel();
+        drop(rt.spawn(async move {
+            async_std::task::yield_now().await;
+            tx.send(()).unwrap();
+        }));
+        rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    }
+
+    #[test]
+    fn timers_fire_stay_ready_reset_and_accept_absurd_deadlines() {
+        let rt = AsyncStdRuntime;
+        rt.block_on(async move {
+            let mut timer = Box::pin(rt.timer(Instant::now() + Duration::from_secs(1 << 40)));
+            timer
+                .as_mut()
+                .reset(Instant::now() + Duration::from_millis(5));
+            timer.as_mut().await;
+            timer.as_mut().await;
+            timer
+                .as_mut()
+                .reset(Instant::now() + Duration::from_millis(5));
+            let start = Instant::now();
+            timer.as_mut().await;
+            assert!(start.elapsed() >= Duration::from_millis(4));
+        })
+        .unwrap();
+    }
+}

@@ -1,0 +1,351 @@
+//! The [smol] backend of [anyio](https://docs.rs/anyio).
+//!
+//! [`SmolRuntime`] implements [`anyio_core::backend::Runtime`] with the crates smol is made of:
+//! one process-wide [`async_executor::Executor`], run by as many worker threads as
+//! [`std::thread::available_parallelism`] reports (started on first use, like smol's global
+//! executor), and [`async_io::Timer`]s. [`Runtime::block_on`] drives its future with
+//! [`async_io::block_on`] while also helping to run the executor's tasks. This crate only
+//! adapts smol; every behaviour users observe lives in `anyio-core`.
+//!
+//! # Detection
+//!
+//! smol has no notion of "the current runtime": its pieces serve any thread. So
+//! [`SmolRuntime::current`] only recognises threads it drives itself (inside
+//! [`Runtime::block_on`] and on the worker threads); the `anyio` facade falls back to this
+//! backend elsewhere, which is sound because spawning and timers work from any thread.
+//!
+//! [smol]: https://docs.rs/smol
+
+#![forbid(unsafe_code)]
+
+use std::cell::Cell;
+use std::future::Future;
+use std::num::NonZeroUsize;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard, Once, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::thread;
+use std::time::Instant;
+
+use anyio_core::backend::{self, NestedRun, NoRuntime, Runtime};
+use async_executor::{Executor, Task};
+use futures_util::FutureExt as _;
+
+static EXECUTOR: Executor<'static> = Executor::new();
+static WORKERS: Once = Once::new();
+
+thread_local! {
+    /// Whether this thread is already driving the executor, where blocking would deadlock.
+    static INSIDE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The process-wide smol executor.
+///
+/// A zero-sized token: all `SmolRuntime`s share one executor and one set of worker threads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct SmolRuntime;
+
+impl SmolRuntime {
+    /// Whether the calling thread is driving the executor: a worker thread, or inside
+    /// [`Runtime::block_on`].
+    pub fn is_inside() -> bool {
+        INSIDE.with(Cell::get)
+    }
+}
+
+fn start_workers() {
+    WORKERS.call_once(|| {
+        let threads = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        for n in 1..=threads {
+            thread::Builder::new()
+                .name(format!("anyio-smol-{n}"))
+                .spawn(|| {
+                    INSIDE.with(|inside| inside.set(true));
+                    // Tasks' panics are caught in `spawn`; this only guards against the
+                    // executor itself unwinding, which must not lose a worker.
+                    loop {
+                        let run = || async_io::block_on(EXECUTOR.run(std::future::pending::<()>()));
+                        let _ = panic::catch_unwind(run);
+                    }
+                })
+                .expect("failed to start the smol executor's worker threads");
+        }
+    });
+}
+
+/// Restores the thread's flag even when the future driven by `block_on` panics.
+struct InsideGuard;
+
+impl Drop for InsideGuard {
+    fn drop(&mut self) {
+        INSIDE.with(|inside| inside.set(false));
+    }
+}
+
+impl Runtime for SmolRuntime {
+    type Timer = SmolTimer;
+    type JoinHandle<T: Send + 'static> = SmolJoinHandle<T>;
+
+    fn current() -> Result<Self, NoRuntime> {
+        if Self::is_inside() {
+            Ok(Self)
+        } else {
+            Err(NoRuntime::new(
+                "not inside the smol runtime: start it with anyio::run and call this from inside \
+                 it",
+            ))
+        }
+    }
+
+    fn name(self) -> &'static str {
+        "smol"
+    }
+
+    fn spawn<F>(self, future: F) -> SmolJoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        start_workers();
+        // async-executor re-raises a task's panic in whoever awaits it; the waist reports it
+        // as `None` instead.
+        let task = EXECUTOR.spawn(AssertUnwindSafe(future).catch_unwind().map(Result::ok));
+        SmolJoinHandle {
+            state: Mutex::new(HandleState {
+                task: Some(task),
+                waker: None,
+            }),
+        }
+    }
+
+    fn timer(self, deadline: Instant) -> SmolTimer {
+        SmolTimer {
+            timer: async_io::Timer::at(deadline),
+            fired: false,
+        }
+    }
+
+    /// Runs `future` on the calling thread, which also runs spawned tasks meanwhile.
+    fn block_on<F: Future>(self, future: F) -> Result<F::Output, NestedRun> {
+        if Self::is_inside() {
+            return Err(NestedRun::new("smol"));
+        }
+        start_workers();
+        INSIDE.with(|inside| inside.set(true));
+        let _guard = InsideGuard;
+        Ok(async_io::block_on(EXECUTOR.run(future)))
+    }
+}
+
+/// A resettable timer, as returned by [`Runtime::timer`] for [`SmolRuntime`].
+///
+/// Once its deadline has passed it stays ready until it is reset.
+#[derive(Debug)]
+pub struct SmolTimer {
+    timer: async_io::Timer,
+    // async-io timers never complete again once they have fired.
+    fired: bool,
+}
+
+impl Future for SmolTimer {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if !self.fired {
+            std::task::ready!(Pin::new(&mut self.timer).poll(cx));
+            self.fired = true;
+        }
+        Poll::Ready(())
+    }
+}
+
+impl backend::Timer for SmolTimer {
+    fn reset(mut self: Pin<&mut Self>, deadline: Instant) {
+        self.timer.set_at(deadline);
+        self.fired = false;
+    }
+}
+
+/// A task spawned on smol, as returned by [`Runtime::spawn`] for [`SmolRuntime`].
+///
+/// Resolves to `None` when the task was aborted or panicked. Dropping it detaches the task
+/// (a bare [`async_executor::Task`] would cancel it).
+pub struct SmolJoinHandle<T> {
+    // `abort` takes `&self` and cancels by dropping the task, hence the lock.
+    state: Mutex<HandleState<T>>,
+}
+
+struct HandleState<T> {
+    task: Option<Task<Option<T>>>,
+    // Woken by `abort`: a dropped task no longer wakes whoever was waiting for it.
+    waker: Option<Waker>,
+}
+
+impl<T> SmolJoinHandle<T> {
+    fn lock(&self) -> MutexGuard<'_, HandleState<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<T> std::fmt::Debug for SmolJoinHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        f.debug_struct("SmolJoinHandle")
+            .field("task", &state.task)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Future for SmolJoinHandle<T> {
+    type Output = Option<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut state = self.lock();
+        let Some(task) = state.task.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match Pin::new(task).poll(cx) {
+            Poll::Ready(output) => {
+                state.task = None;
+                Poll::Ready(output)
+            }
+            Poll::Pending => {
+                match &mut state.waker {
+                    Some(waker) => waker.clone_from(cx.waker()),
+                    None => state.waker = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T: Send> backend::JoinHandle<T> for SmolJoinHandle<T> {
+    fn abort(&self) {
+        let (task, waker) = {
+            let mut state = self.lock();
+            (state.task.take(), state.waker.take())
+        };
+        // Dropped outside the lock: dropping a finished task drops its output, which runs
+        // arbitrary code.
+        drop(task);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl<T> Drop for SmolJoinHandle<T> {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(task) = state.task.take() {
+            task.detach();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyio_core::backend::JoinHandle as _;
+    use anyio_core::backend::Timer as _;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn current_outside_is_an_error_that_says_what_to_do() {
+        let err = SmolRuntime::current().unwrap_err();
+        assert!(err.to_string().contains("anyio::run"), "{err}");
+    }
+
+    #[test]
+    fn block_on_runs_rejects_nesting_and_restores_the_flag() {
+        let rt = SmolRuntime;
+        let nested = rt
+            .block_on(async move {
+                assert_eq!(SmolRuntime::current(), Ok(SmolRuntime));
+                rt.block_on(async {})
+            })
+            .unwrap();
+        assert_eq!(nested, Err(NestedRun::new("smol")));
+        assert!(!SmolRuntime::is_inside());
+
+        let panicked = panic::catch_unwind(|| rt.block_on(async { panic!("expected test panic") }));
+        assert!(panicked.is_err());
+        assert!(!SmolRuntime::is_inside());
+    }
+
+    #[test]
+    fn workers_count_as_inside() {
+        let rt = SmolRuntime;
+        let inside = thread::spawn(move || {
+            async_io::block_on(rt.spawn(async { SmolRuntime::current().is_ok() }))
+        });
+        assert_eq!(inside.join().unwrap(), Some(true));
+    }
+
+    #[test]
+    fn spawn_join_abort_and_panic() {
+        let rt = SmolRuntime;
+        rt.block_on(async move {
+            assert_eq!(rt.spawn(async { 7 }).await, Some(7));
+
+            let pending = rt.spawn(std::future::pending::<()>());
+            pending.abort();
+            assert_eq!(pending.await, None);
+
+            let panicked = rt.spawn(async { panic!("expected test panic") });
+            assert_eq!(panicked.await, None::<()>);
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn abort_wakes_a_waiting_joiner() {
+        let rt = SmolRuntime;
+        rt.block_on(async move {
+            // Locked only while polling, so the other thread can abort while the joiner waits.
+            let handle = Arc::new(Mutex::new(rt.spawn(std::future::pending::<()>())));
+            let aborter = handle.clone();
+            thread::spawn(move || {
+                thread::sleep(Duration::from_millis(20));
+                aborter.lock().unwrap().abort();
+            });
+            let joined = std::future::poll_fn(|cx| Pin::new(&mut *handle.lock().unwrap()).poll(cx));
+            assert_eq!(joined.await, None);
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn dropping_the_handle_detaches() {
+        let rt = SmolRuntime;
+        let (tx, rx) = std::sync::mpsc::channel();
+        drop(rt.spawn(async move {
+            futures_util::future::ready(()).await;
+            tx.send(()).unwrap();
+        }));
+        rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    }
+
+    #[test]
+    fn timers_fire_stay_ready_reset_and_accept_absurd_deadlines() {
+        let rt = SmolRuntime;
+        rt.block_on(async move {
+            let mut timer = Box::pin(rt.timer(Instant::now() + Duration::from_secs(1 << 40)));
+            timer
+                .as_mut()
+                .reset(Instant::now() + Duration::from_millis(5));
+            timer.as_mut().await;
+            timer.as_mut().await;
+            timer
+                .as_mut()
+                .reset(Instant::now() + Duration::from_millis(5));
+            let start = Instant::now();
+            timer.as_mut().await;
+            assert!(start.elapsed() >= Duration::from_millis(4));
+        })
+        .unwrap();
+    }
+}

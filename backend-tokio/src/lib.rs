@@ -1,0 +1,249 @@
+//! The [tokio] backend of [anyio](https://docs.rs/anyio).
+//!
+//! [`TokioRuntime`] implements [`anyio_core::backend::Runtime`] with tokio's multi-threaded
+//! scheduler: tasks are `tokio::spawn`ed, timers are [`tokio::time::Sleep`], and the clock is
+//! tokio's (so a paused tokio clock is honoured). This crate only adapts tokio; every behaviour
+//! users observe lives in `anyio-core`. Applications normally use it through the `anyio` facade
+//! (its `tokio` feature, on by default) rather than directly.
+//!
+//! Inside a runtime the application started itself (`#[tokio::main]`,
+//! `Runtime::block_on`), [`TokioRuntime::current`] finds it through
+//! [`tokio::runtime::Handle::try_current`].
+//!
+//! [tokio]: https://docs.rs/tokio
+
+#![forbid(unsafe_code)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use anyio_core::backend::{self, NestedRun, NoRuntime, Runtime};
+use pin_project_lite::pin_project;
+use tokio::runtime::Handle;
+
+/// The tokio runtime serving the caller.
+///
+/// A zero-sized token: spawning and timers go to the tokio runtime of the calling thread, so
+/// they must be used inside one (which [`Runtime::current`] checks and [`Runtime::block_on`]
+/// provides).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TokioRuntime;
+
+impl TokioRuntime {
+    /// Whether the calling thread is inside a tokio runtime (a worker thread, or entered).
+    pub fn is_inside() -> bool {
+        Handle::try_current().is_ok()
+    }
+}
+
+impl Runtime for TokioRuntime {
+    type Timer = TokioTimer;
+    type JoinHandle<T: Send + 'static> = TokioJoinHandle<T>;
+
+    fn current() -> Result<Self, NoRuntime> {
+        if Self::is_inside() {
+            Ok(Self)
+        } else {
+            Err(NoRuntime::new(
+                "not inside a tokio runtime: start one with anyio::run (or #[tokio::main]) and \
+                 call this from inside it",
+            ))
+        }
+    }
+
+    fn name(self) -> &'static str {
+        "tokio"
+    }
+
+    fn spawn<F>(self, future: F) -> TokioJoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        TokioJoinHandle {
+            inner: tokio::spawn(future),
+        }
+    }
+
+    fn timer(self, deadline: Instant) -> TokioTimer {
+        TokioTimer {
+            sleep: tokio::time::sleep_until(clamp(deadline).into()),
+        }
+    }
+
+    fn now(self) -> Instant {
+        tokio::time::Instant::now().into_std()
+    }
+
+    /// Runs `future` on a fresh multi-threaded tokio runtime with all drivers enabled.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the operating system refuses to create the runtime's threads or drivers.
+    fn block_on<F: Future>(self, future: F) -> Result<F::Output, NestedRun> {
+        if Self::is_inside() {
+            return Err(NestedRun::new("tokio"));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("failed to start the tokio runtime");
+        Ok(runtime.block_on(future))
+    }
+}
+
+/// Tokio adds just under a millisecond to every deadline when it rounds it to its timer wheel,
+/// which overflows `Instant` for deadlines at the very end of its range; such deadlines are
+/// centuries away, so moving them a second earlier changes nothing observable.
+fn clamp(deadline: Instant) -> Instant {
+    const MARGIN: Duration = Duration::from_secs(1);
+    match deadline.checked_add(MARGIN) {
+        Some(_) => deadline,
+        None => deadline.checked_sub(MARGIN).unwrap_or(deadline),
+    }
+}
+
+pin_project! {
+    /// A resettable tokio timer, as returned by [`Runtime::timer`] for [`TokioRuntime`].
+    ///
+    /// Once its deadline has passed it stays ready until it is reset.
+    #[derive(Debug)]
+    pub struct TokioTimer {
+        #[pin]
+        sleep: tokio::time::Sleep,
+    }
+}
+
+impl Future for TokioTimer {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.project().sleep.poll(cx)
+    }
+}
+
+impl backend::Timer for TokioTimer {
+    fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        self.project().sleep.reset(clamp(deadline).into());
+    }
+}
+
+/// A task spawned on tokio, as returned by [`Runtime::spawn`] for [`TokioRuntime`].
+///
+/// Resolves to `None` when the task was aborted, panicked, or its runtime shut down. Dropping
+/// it detaches the task.
+pub struct TokioJoinHandle<T> {
+    inner: tokio::task::JoinHandle<T>,
+}
+
+impl<T> std::fmt::Debug for TokioJoinHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokioJoinHandle")
+            .field("id", &self.inner.id())
+            .finish()
+    }
+}
+
+impl<T> Future for TokioJoinHandle<T> {
+    type Output = Option<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        Pin::new(&mut self.inner).poll(cx).map(Result::ok)
+    }
+}
+
+impl<T: Send> backend::JoinHandle<T> for TokioJoinHandle<T> {
+    fn abort(&self) {
+        self.inner.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyio_core::backend::JoinHandle as _;
+    use anyio_core::backend::Timer as _;
+
+    #[test]
+    fn current_outside_is_an_error_that_says_what_to_do() {
+        let err = TokioRuntime::current().unwrap_err();
+        assert!(err.to_string().contains("anyio::run"), "{err}");
+    }
+
+    #[test]
+    fn block_on_runs_and_rejects_nesting() {
+        let rt = TokioRuntime;
+        let nested = rt
+            .block_on(async move {
+                assert_eq!(TokioRuntime::current(), Ok(TokioRuntime));
+                rt.block_on(async {})
+            })
+            .unwrap();
+        assert_eq!(nested, Err(NestedRun::new("tokio")));
+    }
+
+    #[test]
+    fn spawn_join_abort_and_panic() {
+        let rt = TokioRuntime;
+        rt.block_on(async move {
+            assert_eq!(rt.spawn(async { 7 }).await, Some(7));
+
+            let pending = rt.spawn(std::future::pending::<()>());
+            pending.abort();
+            assert_eq!(pending.await, None);
+
+            let panicked = rt.spawn(async { panic!("expected test panic") });
+            assert_eq!(panicked.await, None::<()>);
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn dropping_the_handle_detaches() {
+        let rt = TokioRuntime;
+        rt.block_on(async move {
+            let (tx, rx) = std::sync::mpsc::channel();
+            drop(rt.spawn(async move {
+                tokio::task::yield_now().await;
+                tx.send(()).unwrap();
+            }));
+            while rx.try_recv().is_err() {
+                tokio::task::yield_now().await;
+            }
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn timers_fire_reset_and_accept_absurd_deadlines() {
+        let rt = TokioRuntime;
+        rt.block_on(async move {
+            let mut far = Box::pin(rt.timer(Instant::now() + Duration::from_secs(1 << 40)));
+            far.as_mut().reset(clamp(far_end()));
+            far.as_mut()
+                .reset(Instant::now() + Duration::from_millis(5));
+            far.as_mut().await;
+            // A fired timer stays ready.
+            far.as_mut().await;
+            let mut end = Box::pin(rt.timer(far_end()));
+            let first = std::future::poll_fn(|cx| Poll::Ready(end.as_mut().poll(cx))).await;
+            assert!(first.is_pending());
+        })
+        .unwrap();
+    }
+
+    fn far_end() -> Instant {
+        let mut t = Instant::now();
+        let mut step = Duration::from_secs(u64::MAX);
+        while step > Duration::ZERO {
+            if let Some(next) = t.checked_add(step) {
+                t = next;
+            } else {
+                step /= 2;
+            }
+        }
+        t
+    }
+}

@@ -1,0 +1,107 @@
+//! Write async code once; run it on tokio, async-std or smol with the same semantics.
+//!
+//! anyio gives library authors structured concurrency, cancel scopes with deadlines and
+//! shields, and time — written once against a small runtime waist and run unmodified on every
+//! runtime enabled by cargo features. The model is Python's AnyIO (and Trio behind it).
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! // A library function: no runtime named anywhere.
+//! async fn fetch_all(n: u32) -> Result<u32, anyio::BoxError> {
+//!     anyio::task_group(|tg| async move {
+//!         let mut handles = Vec::new();
+//!         for i in 0..n {
+//!             handles.push(tg.spawn(async move {
+//!                 anyio::sleep(Duration::from_millis(5)).await;
+//!                 Ok(i)
+//!             })?);
+//!         }
+//!         let mut sum = 0;
+//!         for handle in handles {
+//!             sum += handle.await?;
+//!         }
+//!         Ok(sum)
+//!     })
+//!     .await
+//!     .map_err(|e| e.into_first().unwrap_or_else(|| "cancelled".into()))
+//! }
+//!
+//! for backend in anyio::Backend::available() {
+//!     let sum = anyio::run_with(backend, fetch_all(10)).unwrap().unwrap();
+//!     assert_eq!(sum, 45);
+//! }
+//! ```
+//!
+//! # Choosing the runtime
+//!
+//! The features `tokio` (default), `async-std` and `smol` are additive. [`run`] starts the
+//! runtime named by the `ANYIO_BACKEND` environment variable, else the first enabled of tokio,
+//! smol, async-std; [`run_with`] picks one explicitly. Inside a runtime the application
+//! started itself (`#[tokio::main]`, `smol::block_on`, `async_std::task::block_on`) anyio
+//! detects it and needs no [`run`]. Libraries depend on `anyio` with
+//! `default-features = false` and leave the choice to the application.
+//!
+//! # Cancel scopes
+//!
+//! A [`CancelScope`] wraps a future. Cancelling it — with [`CancelHandle::cancel`] from any
+//! task or thread, or by its deadline passing — drops the body at its next suspension point
+//! and resolves the scope to `None`. Rust has no async drop, so this is exactly Rust's own
+//! cancellation, made structured:
+//!
+//! - **Level-triggered**: every anyio checkpoint ([`sleep`], [`checkpoint`], waiting on a
+//!   task group, ...) inside a cancelled scope stays cancelled; no code after it runs.
+//! - **Shields**: a shielded scope ignores cancellation of scopes outside it; the outer scope
+//!   waits for the shielded part to finish before dropping the body. Its own deadline still
+//!   applies.
+//! - **Children too**: a cancelled scope containing a task group cancels the children and
+//!   completes only once they have all finished, so "the scope returned" means "nothing started
+//!   inside it still runs".
+//! - [`move_on_after`] / [`move_on_at`] give `Option<T>`; [`fail_after`] / [`fail_at`] give
+//!   `Result<T, TimeoutError>`, an error only when that deadline was reached.
+//! - The scope that catches a cancellation is the outermost cancelled one (up to a shield);
+//!   [`CancelHandle::cancelled_caught`] tells whether a scope stopped its own body.
+//!
+//! # Task groups
+//!
+//! [`task_group`] runs a body that spawns children; it completes when all have finished. The
+//! first failure (`Err` or panic) cancels the rest and is returned; panics are re-raised after
+//! every child finished, as `std::thread::scope` does; dropping the group's future cancels its
+//! children. [`TaskGroup::start`](anyio_core::task::TaskGroup::start) waits until a child
+//! reports readiness through [`TaskStatus::started`].
+//!
+//! # Tests on every backend
+//!
+//! [`macro@test`] turns one `async fn` into one `#[test]` per enabled backend
+//! (`my_test::tokio`, `my_test::smol`, ...), so `cargo test smol` runs the smol half.
+
+#![forbid(unsafe_code)]
+
+mod backend;
+mod cancel;
+mod macros;
+mod runtime;
+mod task;
+mod time;
+
+pub use backend::{run, run_with, Backend, RunError, UnknownBackend};
+pub use cancel::{
+    current_effective_deadline, fail_after, fail_at, move_on_after, move_on_at, CancelHandle,
+    CancelScope, FailAfter, Scoped, TimeoutError,
+};
+pub use runtime::AnyRuntime;
+
+pub use anyio_macros::{main, test};
+pub use task::{
+    task_group, JoinError, SpawnError, StartError, StartFuture, TaskGroup, TaskGroupError,
+    TaskGroupFuture, TaskHandle, TaskStatus,
+};
+pub use time::{
+    checkpoint, current_time, sleep, sleep_forever, sleep_until, Checkpoint, Sleep, SleepForever,
+};
+
+/// The runtime waist and the core crate, for backend authors and advanced use.
+pub use anyio_core as core;
+
+/// A catch-all error type for task groups whose children fail in different ways.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -1,0 +1,82 @@
+//! Task groups: structured concurrency.
+
+use std::future::Future;
+
+use anyio_core::task as core;
+
+use crate::AnyRuntime;
+
+pub use anyio_core::error::{JoinError, SpawnError, StartError, TaskGroupError};
+pub use core::{StartFuture, TaskStatus};
+
+/// A handle to a running task group, passed to its body; see [`task_group`].
+pub type TaskGroup<E> = core::TaskGroup<AnyRuntime, E>;
+
+/// A child of a task group: await it for the child's value, or cancel that child alone.
+pub type TaskHandle<T> = core::TaskHandle<AnyRuntime, T>;
+
+/// The future returned by [`task_group`].
+pub type TaskGroupFuture<E, F, Fut> = core::TaskGroupFuture<AnyRuntime, E, F, Fut>;
+
+/// Runs `body` as a task group and waits until it and every child it spawned have finished.
+///
+/// The body receives a [`TaskGroup`] (cheap to clone, usable from children) to
+/// [`spawn`](core::TaskGroup::spawn) children and [`start`](core::TaskGroup::start) services.
+/// Children run concurrently, in parallel on multi-threaded runtimes. The body and every child
+/// return `Result<_, E>`:
+///
+/// - the first `Err` (or panic), from the body or any child, cancels the group: the body and
+///   every other child are dropped at their next suspension point;
+/// - the group then resolves to [`TaskGroupError`] holding that error first and any later
+///   errors behind it; a panic is re-raised here once every child has finished;
+/// - a cancelled child is not a failure.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// # anyio::run(async {
+/// let total = anyio::task_group(|tg| async move {
+///     let a = tg.spawn(async { anyio::sleep(Duration::from_millis(5)).await; Ok(2) })?;
+///     let b = tg.spawn(async { Ok(3) })?;
+///     Ok::<_, anyio::BoxError>(a.await? + b.await?)
+/// })
+/// .await;
+/// assert_eq!(total.unwrap(), 5);
+/// # }).unwrap();
+/// ```
+///
+/// The first failure cancels the rest:
+///
+/// ```
+/// use std::time::Duration;
+/// # anyio::run(async {
+/// let result = anyio::task_group(|tg| async move {
+///     tg.spawn(async { anyio::sleep(Duration::from_secs(60)).await; Ok(()) })?;
+///     tg.spawn(async { Err::<(), _>("disk full".into()) })?;
+///     anyio::sleep_forever().await;
+///     Ok::<_, anyio::BoxError>(())
+/// })
+/// .await;
+/// let error = result.unwrap_err();
+/// assert_eq!(error.first().unwrap().to_string(), "disk full");
+/// # }).unwrap();
+/// ```
+///
+/// # Panics
+///
+/// Re-raises the first panic of the body or a child, after every child has finished.
+///
+/// # Cancel safety
+///
+/// Dropping the future before it completes cancels the body and every child; each child is
+/// dropped at its next suspension point (after any shielded part), so none outlives the
+/// group's owner.
+pub fn task_group<E, F, Fut, T>(body: F) -> TaskGroupFuture<E, F, Fut>
+where
+    E: Send + 'static,
+    F: FnOnce(TaskGroup<E>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    core::task_group(body)
+}

@@ -1,0 +1,94 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Milliseconds, for readable timings.
+pub fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// A test error that also absorbs anyio's own errors, so `?` works in groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestError {
+    Boom(&'static str),
+    Anyio(String),
+}
+
+impl fmt::Display for TestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Boom(what) => write!(f, "boom: {what}"),
+            Self::Anyio(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for TestError {}
+
+impl From<anyio::SpawnError> for TestError {
+    fn from(e: anyio::SpawnError) -> Self {
+        Self::Anyio(e.to_string())
+    }
+}
+
+impl From<anyio::JoinError> for TestError {
+    fn from(e: anyio::JoinError) -> Self {
+        Self::Anyio(e.to_string())
+    }
+}
+
+/// A shared counter.
+#[derive(Debug, Clone, Default)]
+pub struct Counter(Arc<AtomicUsize>);
+
+impl Counter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn bump(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// A guard that bumps the counter when dropped: proves a future was dropped.
+    pub fn on_drop(&self) -> DropBump {
+        DropBump(self.clone())
+    }
+}
+
+/// Bumps its counter when dropped.
+#[derive(Debug)]
+pub struct DropBump(Counter);
+
+impl Drop for DropBump {
+    fn drop(&mut self) {
+        self.0.bump();
+    }
+}
+
+/// Records named events in order, from any task.
+#[derive(Debug, Clone, Default)]
+pub struct Log(Arc<std::sync::Mutex<Vec<&'static str>>>);
+
+impl Log {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&self, event: &'static str) {
+        self.0.lock().unwrap().push(event);
+    }
+
+    pub fn events(&self) -> Vec<&'static str> {
+        self.0.lock().unwrap().clone()
+    }
+}
