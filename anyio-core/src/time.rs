@@ -25,7 +25,10 @@ pub(crate) fn is_cancelled() -> bool {
 /// Sleeps for `delay`. `Duration::MAX` (or any delay past what the clock can represent)
 /// sleeps forever.
 pub fn sleep<R: Runtime>(delay: Duration) -> Sleep<R> {
-    Sleep::at(instant::after(Instant::now(), delay))
+    let mut sleep = Sleep::at(instant::after(Instant::now(), delay));
+    // `sleep(ZERO)` is the idiomatic yield: it needs no timer.
+    sleep.yield_only = delay.is_zero();
+    sleep
 }
 
 /// Sleeps until `deadline` (just a checkpoint if it has passed).
@@ -60,6 +63,7 @@ pin_project! {
         deadline: Option<Instant>,
         #[pin]
         timer: Option<R::Timer>,
+        yield_only: bool,
         yielded: bool,
         _runtime: PhantomData<fn() -> R>,
     }
@@ -70,6 +74,7 @@ impl<R: Runtime> Sleep<R> {
         Self {
             deadline,
             timer: None,
+            yield_only: false,
             yielded: false,
             _runtime: PhantomData,
         }
@@ -100,20 +105,27 @@ impl<R: Runtime> Future for Sleep<R> {
         let Some(deadline) = *this.deadline else {
             return Poll::Pending;
         };
-        if let Some(timer) = this.timer.as_mut().as_pin_mut() {
-            return timer.poll(cx);
-        }
-        if Instant::now() >= deadline {
-            // An elapsed sleep is still a checkpoint: yield once so others can run.
+        if *this.yield_only {
             if std::mem::replace(this.yielded, true) {
                 return Poll::Ready(());
             }
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        let runtime = R::current().unwrap_or_else(|e| panic!("{e}"));
-        this.timer.set(Some(runtime.timer(deadline)));
-        this.timer.as_pin_mut().expect("timer just set").poll(cx)
+        let first_poll = this.timer.is_none();
+        if first_poll {
+            let runtime = R::current().unwrap_or_else(|e| panic!("{e}"));
+            this.timer.set(Some(runtime.timer(deadline)));
+        }
+        let timer = this.timer.as_pin_mut().expect("timer armed above");
+        match timer.poll(cx) {
+            // An elapsed sleep is still a checkpoint: yield once so others can run.
+            Poll::Ready(()) if first_poll && !std::mem::replace(this.yielded, true) => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            other => other,
+        }
     }
 }
 

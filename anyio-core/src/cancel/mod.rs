@@ -11,7 +11,7 @@ mod handle;
 pub(crate) mod instant;
 pub(crate) mod node;
 mod scope;
-mod scoped;
+pub(crate) mod scoped;
 mod timeout;
 
 pub use handle::CancelHandle;

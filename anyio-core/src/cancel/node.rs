@@ -5,7 +5,11 @@
 //! checkpoint decides whether it is cancelled by walking up to the nearest shield. Nodes that
 //! suspend register with their parent, so cancelling a node can wake every task below it.
 
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, Ordering::SeqCst};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{
+    AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst,
+};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::Waker;
 use std::time::Instant;
@@ -28,6 +32,11 @@ pub(crate) enum Cause {
 pub(crate) struct Now(Option<Instant>);
 
 impl Now {
+    /// A reading taken earlier in the same decision.
+    pub(crate) fn at(now: Instant) -> Self {
+        Self(Some(now))
+    }
+
     fn nanos(&mut self) -> u64 {
         instant::to_nanos(*self.0.get_or_insert_with(Instant::now))
     }
@@ -36,13 +45,59 @@ impl Now {
 #[derive(Debug, Default)]
 struct Shared {
     waker: Option<Waker>,
-    children: Vec<Option<Weak<ScopeNode>>>,
-    free: Vec<usize>,
+    /// Boxed because most nodes never have a suspended child: it keeps every node small.
+    children: Option<Box<Children>>,
     deadline_fired: bool,
+}
+
+#[derive(Debug, Default)]
+struct Children {
+    /// Suspended nodes directly below this one, by id.
+    registered: HashMap<u64, Weak<ScopeNode>, IdHash>,
+    /// Children asked to cancel before they registered (a task group's child that had not
+    /// suspended yet); they cancel themselves when they register.
+    early_cancels: HashSet<u64, IdHash>,
+}
+
+/// Node ids are sequential numbers we hand out ourselves, so they need no protection against
+/// crafted collisions: a multiplicative hash spreads them, for a fraction of SipHash's cost on
+/// a path every suspending task takes.
+type IdHash = BuildHasherDefault<IdHasher>;
+
+#[derive(Debug, Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = (self.0 ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+impl Shared {
+    fn children(&mut self) -> &mut Children {
+        self.children.get_or_insert_with(Box::default)
+    }
+}
+
+/// A fresh node id; ids key a parent's registry of its children.
+pub(crate) fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Relaxed)
 }
 
 #[derive(Debug)]
 pub(crate) struct ScopeNode {
+    id: u64,
     parent: OnceLock<Option<Arc<ScopeNode>>>,
     task_root: bool,
     shield: AtomicBool,
@@ -53,12 +108,19 @@ pub(crate) struct ScopeNode {
     /// Live shielded scopes and task-group children below this node in its own task: while
     /// positive, a cancelled node keeps polling its body instead of dropping it.
     deferrals: AtomicIsize,
+    /// How many ids `Shared::early_cancels` holds, so children can skip the lock when none.
+    early_cancels: AtomicUsize,
     shared: Mutex<Shared>,
 }
 
 impl ScopeNode {
     pub(crate) fn new(task_root: bool) -> Arc<Self> {
+        Self::with_id(next_id(), task_root)
+    }
+
+    pub(crate) fn with_id(id: u64, task_root: bool) -> Arc<Self> {
         Arc::new(Self {
+            id,
             parent: OnceLock::new(),
             task_root,
             shield: AtomicBool::new(false),
@@ -66,6 +128,7 @@ impl ScopeNode {
             caught: AtomicBool::new(false),
             deadline: AtomicU64::new(instant::NEVER),
             deferrals: AtomicIsize::new(0),
+            early_cancels: AtomicUsize::new(0),
             shared: Mutex::new(Shared::default()),
         })
     }
@@ -216,7 +279,9 @@ impl ScopeNode {
     fn wake_and_collect(&self, out: &mut Vec<Arc<ScopeNode>>) {
         let waker = {
             let shared = self.lock();
-            out.extend(shared.children.iter().flatten().filter_map(Weak::upgrade));
+            if let Some(children) = &shared.children {
+                out.extend(children.registered.values().filter_map(Weak::upgrade));
+            }
             shared.waker.clone()
         };
         if let Some(waker) = waker {
@@ -224,27 +289,72 @@ impl ScopeNode {
         }
     }
 
-    pub(crate) fn register_child(&self, child: &Arc<ScopeNode>) -> usize {
-        let mut shared = self.lock();
-        let entry = Some(Arc::downgrade(child));
-        match shared.free.pop() {
-            Some(key) => {
-                shared.children[key] = entry;
-                key
-            }
-            None => {
-                shared.children.push(entry);
-                shared.children.len() - 1
-            }
+    /// Registers a suspended child so cancellation here can wake it; cancels the child if it
+    /// was asked to cancel before it got here.
+    pub(crate) fn register_child(&self, child: &Arc<ScopeNode>) {
+        let cancel_early = {
+            let mut shared = self.lock();
+            shared
+                .children()
+                .registered
+                .insert(child.id, Arc::downgrade(child));
+            self.take_early_cancel_locked(&mut shared, child.id)
+        };
+        if cancel_early {
+            child.cancel();
         }
     }
 
-    pub(crate) fn deregister_child(&self, key: usize) {
-        let mut shared = self.lock();
-        if let Some(slot) = shared.children.get_mut(key) {
-            *slot = None;
-            shared.free.push(key);
+    pub(crate) fn deregister_child(&self, id: u64) {
+        if let Some(children) = &mut self.lock().children {
+            children.registered.remove(&id);
         }
+    }
+
+    /// Cancels the child `id`, now if it has registered, else as soon as it does.
+    pub(crate) fn cancel_child(&self, id: u64) {
+        let child = {
+            let mut shared = self.lock();
+            let children = shared.children();
+            match children.registered.get(&id).and_then(Weak::upgrade) {
+                Some(child) => Some(child),
+                None => {
+                    // A child that finished without ever suspending leaves its id here until
+                    // the group goes away; at most one entry per cancel call.
+                    if children.early_cancels.insert(id) {
+                        self.early_cancels.fetch_add(1, SeqCst);
+                    }
+                    None
+                }
+            }
+        };
+        if let Some(child) = child {
+            child.cancel();
+        }
+    }
+
+    /// Whether the child `id` was asked to cancel before it registered (consuming the request).
+    pub(crate) fn take_early_cancel(&self, id: u64) -> bool {
+        if self.early_cancels.load(SeqCst) == 0 {
+            return false;
+        }
+        let mut shared = self.lock();
+        self.take_early_cancel_locked(&mut shared, id)
+    }
+
+    fn take_early_cancel_locked(&self, shared: &mut Shared, id: u64) -> bool {
+        let taken = shared
+            .children
+            .as_mut()
+            .is_some_and(|children| children.early_cancels.remove(&id));
+        if taken {
+            self.early_cancels.fetch_sub(1, SeqCst);
+        }
+        taken
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     pub(crate) fn deferrals(&self) -> isize {

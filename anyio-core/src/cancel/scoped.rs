@@ -33,72 +33,151 @@ pin_project! {
     #[must_use = "futures do nothing unless polled"]
     pub struct Scoped<F, R: Runtime> {
         #[pin]
+        inner: ScopeFuture<F, DeadlineTimer<R>>,
+    }
+}
+
+pin_project! {
+    /// The scope machinery, generic over how it waits for its deadline so that task roots,
+    /// which never have one, carry no timer.
+    pub(crate) struct ScopeFuture<F, D> {
+        #[pin]
         body: Option<F>,
         #[pin]
-        timer: Option<R::Timer>,
-        armed_for: u64,
+        deadline: D,
         node: Arc<ScopeNode>,
         delay: Option<Duration>,
         phase: Phase,
-        registration: Option<usize>,
+        registered: bool,
         deferring: bool,
     }
 
-    impl<F, R: Runtime> PinnedDrop for Scoped<F, R> {
+    impl<F, D> PinnedDrop for ScopeFuture<F, D> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            leave(this.node, this.phase, this.registration, this.deferring);
+            leave(this.node, this.phase, this.registered, this.deferring);
+        }
+    }
+}
+
+/// Waits for a scope's deadline.
+pub(crate) trait Deadline {
+    /// Arms (or re-arms, after a deadline change) the timer for `node`'s deadline and polls
+    /// it, waking the task when the deadline has passed.
+    fn poll_deadline(self: Pin<&mut Self>, node: &ScopeNode, cx: &mut Context<'_>);
+}
+
+/// For scopes that can never have a deadline: task roots.
+#[derive(Debug, Default)]
+pub(crate) struct NoDeadline;
+
+impl Deadline for NoDeadline {
+    fn poll_deadline(self: Pin<&mut Self>, _node: &ScopeNode, _cx: &mut Context<'_>) {}
+}
+
+pin_project! {
+    /// A runtime timer, created the first time the scope waits with a deadline.
+    pub(crate) struct DeadlineTimer<R: Runtime> {
+        #[pin]
+        timer: Option<R::Timer>,
+        armed_for: u64,
+    }
+}
+
+impl<R: Runtime> Default for DeadlineTimer<R> {
+    fn default() -> Self {
+        Self {
+            timer: None,
+            armed_for: instant::NEVER,
+        }
+    }
+}
+
+impl<R: Runtime> Deadline for DeadlineTimer<R> {
+    fn poll_deadline(self: Pin<&mut Self>, node: &ScopeNode, cx: &mut Context<'_>) {
+        let this = self.project();
+        let deadline = node.deadline_nanos();
+        let Some(at) = instant::from_nanos(deadline) else {
+            return;
+        };
+        let mut timer = this.timer;
+        match timer.as_mut().as_pin_mut() {
+            Some(t) if *this.armed_for == deadline => {
+                if t.poll(cx).is_ready() {
+                    cx.waker().wake_by_ref();
+                }
+                return;
+            }
+            Some(t) => t.reset(at),
+            None => {
+                let runtime = R::current().unwrap_or_else(|e| panic!("{e}"));
+                timer.set(Some(runtime.timer(at)));
+            }
+        }
+        *this.armed_for = deadline;
+        let t = timer.as_pin_mut().expect("timer just armed");
+        if t.poll(cx).is_ready() {
+            cx.waker().wake_by_ref();
         }
     }
 }
 
 impl<F, R: Runtime> std::fmt::Debug for Scoped<F, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let node = &self.inner.node;
         f.debug_struct("Scoped")
-            .field("deadline", &self.node.deadline())
-            .field("shield", &self.node.is_shielded())
-            .field("cancel_called", &self.node.cancel_called())
+            .field("deadline", &node.deadline())
+            .field("shield", &node.is_shielded())
+            .field("cancel_called", &node.cancel_called())
             .finish_non_exhaustive()
     }
 }
 
 impl<F, R: Runtime> Scoped<F, R> {
     pub(crate) fn new(node: Arc<ScopeNode>, body: F) -> Self {
-        Self::build(node, None, body)
-    }
-
-    fn build(node: Arc<ScopeNode>, delay: Option<Duration>, body: F) -> Self {
         Self {
-            body: Some(body),
-            timer: None,
-            armed_for: instant::NEVER,
-            node,
-            delay,
-            phase: Phase::Fresh,
-            registration: None,
-            deferring: false,
+            inner: ScopeFuture::new(node, None, body),
         }
     }
 
     /// A scope whose deadline is `delay` after the moment it is first polled.
     pub(crate) fn with_delay(node: Arc<ScopeNode>, delay: Duration, body: F) -> Self {
-        Self::build(node, Some(delay), body)
+        Self {
+            inner: ScopeFuture::new(node, Some(delay), body),
+        }
     }
 }
 
-fn leave(
-    node: &ScopeNode,
-    phase: &mut Phase,
-    registration: &mut Option<usize>,
-    deferring: &mut bool,
-) {
+impl<F: Future, R: Runtime> Future for Scoped<F, R> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+impl<F, D: Default> ScopeFuture<F, D> {
+    pub(crate) fn new(node: Arc<ScopeNode>, delay: Option<Duration>, body: F) -> Self {
+        Self {
+            body: Some(body),
+            deadline: D::default(),
+            node,
+            delay,
+            phase: Phase::Fresh,
+            registered: false,
+            deferring: false,
+        }
+    }
+}
+
+fn leave(node: &ScopeNode, phase: &mut Phase, registered: &mut bool, deferring: &mut bool) {
     if *phase != Phase::Active {
         return;
     }
     *phase = Phase::Done;
     if let Some(parent) = node.parent() {
-        if let Some(key) = registration.take() {
-            parent.deregister_child(key);
+        if std::mem::take(registered) {
+            parent.deregister_child(node.id());
         }
         if std::mem::take(deferring) {
             ScopeNode::remove_deferral(parent);
@@ -112,11 +191,12 @@ fn catches(node: &ScopeNode, cause: Cause) -> bool {
     cause == Cause::Own || (cause == Cause::Ancestor && node.is_task_root())
 }
 
-impl<F: Future, R: Runtime> Future for Scoped<F, R> {
+impl<F: Future, D: Deadline> Future for ScopeFuture<F, D> {
     type Output = Option<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        let mut now = Now::default();
         match *this.phase {
             Phase::Fresh => {
                 let node = &**this.node;
@@ -124,7 +204,9 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
                     node.set_parent(context::current());
                 }
                 if let Some(delay) = this.delay.take() {
-                    node.init_deadline(instant::after(std::time::Instant::now(), delay));
+                    let entered = std::time::Instant::now();
+                    now = Now::at(entered);
+                    node.init_deadline(instant::after(entered, delay));
                 }
                 if node.is_shielded() {
                     if let Some(parent) = node.parent() {
@@ -139,7 +221,7 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
         }
 
         let node = Arc::clone(this.node);
-        let before = node.cause(&mut Now::default());
+        let before = node.cause(&mut now);
         if before == Cause::Own {
             node.fire_deadline();
         }
@@ -147,7 +229,7 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
             if catches(&node, before) {
                 this.body.set(None);
                 node.set_caught();
-                leave(&node, this.phase, this.registration, this.deferring);
+                leave(&node, this.phase, this.registered, this.deferring);
                 return Poll::Ready(None);
             }
             // An enclosing scope of this same task is cancelled and will drop us.
@@ -162,14 +244,15 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
             .expect("body present while active");
         if let Poll::Ready(output) = context::enter(&node, || body.poll(cx)) {
             this.body.set(None);
-            leave(&node, this.phase, this.registration, this.deferring);
+            leave(&node, this.phase, this.registered, this.deferring);
             return Poll::Ready(Some(output));
         }
 
         node.set_waker(cx.waker());
-        if this.registration.is_none() {
+        if !*this.registered {
             if let Some(parent) = node.parent() {
-                *this.registration = Some(parent.register_child(&node));
+                parent.register_child(&node);
+                *this.registered = true;
             }
         }
         // A cancellation that raced with the poll above must not be missed: registering first
@@ -180,39 +263,8 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
             return Poll::Pending;
         }
         if after == Cause::None {
-            poll_deadline::<R>(&node, this.timer, this.armed_for, cx);
+            this.deadline.poll_deadline(&node, cx);
         }
         Poll::Pending
-    }
-}
-
-/// Arms (or re-arms, after a deadline change) the scope's timer and polls it.
-fn poll_deadline<R: Runtime>(
-    node: &ScopeNode,
-    mut timer: Pin<&mut Option<R::Timer>>,
-    armed_for: &mut u64,
-    cx: &mut Context<'_>,
-) {
-    let deadline = node.deadline_nanos();
-    let Some(at) = instant::from_nanos(deadline) else {
-        return;
-    };
-    match timer.as_mut().as_pin_mut() {
-        Some(t) if *armed_for == deadline => {
-            if t.poll(cx).is_ready() {
-                cx.waker().wake_by_ref();
-            }
-            return;
-        }
-        Some(t) => t.reset(at),
-        None => {
-            let runtime = R::current().unwrap_or_else(|e| panic!("{e}"));
-            timer.set(Some(runtime.timer(at)));
-        }
-    }
-    *armed_for = deadline;
-    let t = timer.as_pin_mut().expect("timer just armed");
-    if t.poll(cx).is_ready() {
-        cx.waker().wake_by_ref();
     }
 }

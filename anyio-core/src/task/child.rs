@@ -12,7 +12,8 @@ use pin_project_lite::pin_project;
 
 use super::group::GroupShared;
 use crate::backend::Runtime;
-use crate::cancel::Scoped;
+use crate::cancel::node::ScopeNode;
+use crate::cancel::scoped::{NoDeadline, ScopeFuture};
 
 pub(crate) type Panic = Box<dyn Any + Send + 'static>;
 
@@ -37,9 +38,21 @@ pub(crate) trait StartSink<E>: Send + Sync {
 }
 
 pin_project! {
+    /// The child's scope is created on its first poll, on the thread that runs it: allocating
+    /// it at spawn time would have the spawning thread allocate what a worker frees, which
+    /// costs allocators far more than a same-thread allocation.
+    #[project = StageProj]
+    enum Stage<F> {
+        Unstarted { future: Option<F> },
+        Running { #[pin] scoped: ScopeFuture<F, NoDeadline> },
+    }
+}
+
+pin_project! {
     pub(crate) struct ChildTask<F, R: Runtime, E> {
         #[pin]
-        scoped: Scoped<F, R>,
+        stage: Stage<F>,
+        id: u64,
         group: Arc<GroupShared<R, E>>,
         start: Option<Arc<dyn StartSink<E>>>,
         done: bool,
@@ -61,12 +74,16 @@ pin_project! {
 
 impl<F, R: Runtime, E> ChildTask<F, R, E> {
     pub(crate) fn new(
-        scoped: Scoped<F, R>,
+        id: u64,
+        future: F,
         group: Arc<GroupShared<R, E>>,
         start: Option<Arc<dyn StartSink<E>>>,
     ) -> Self {
         Self {
-            scoped,
+            stage: Stage::Unstarted {
+                future: Some(future),
+            },
+            id,
             group,
             start,
             done: false,
@@ -84,8 +101,23 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
         let this = self.project();
+        let mut stage = this.stage;
+        if let StageProj::Unstarted { future } = stage.as_mut().project() {
+            let future = future.take().expect("child polled after completion");
+            let group_node = this.group.node();
+            let node = ScopeNode::with_id(*this.id, true);
+            node.set_parent(Some(Arc::clone(group_node)));
+            if group_node.take_early_cancel(*this.id) {
+                node.cancel();
+            }
+            stage.set(Stage::Running {
+                scoped: ScopeFuture::new(node, None, future),
+            });
+        }
+        let StageProj::Running { scoped } = stage.project() else {
+            unreachable!("the child's scope was created above");
+        };
         let runtime = this.group.runtime();
-        let scoped = this.scoped;
         let polled = runtime.enter(|| catch_unwind(AssertUnwindSafe(|| scoped.poll(cx))));
         let outcome = match polled {
             Ok(Poll::Pending) => return Poll::Pending,

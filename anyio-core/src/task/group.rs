@@ -12,10 +12,10 @@ use std::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 
 use super::child::{ChildTask, Panic, StartSink};
-use super::handle::TaskHandle;
+use super::handle::{ChildCanceller, TaskHandle};
 use super::status::{StartFuture, StartSlot, TaskStatus};
 use crate::backend::Runtime;
-use crate::cancel::node::ScopeNode;
+use crate::cancel::node::{next_id, ScopeNode};
 use crate::cancel::{CancelHandle, Scoped};
 use crate::context;
 use crate::error::{SpawnError, TaskGroupError};
@@ -41,6 +41,10 @@ pub(crate) struct GroupShared<R, E> {
 impl<R: Runtime, E> GroupShared<R, E> {
     pub(crate) fn runtime(&self) -> R {
         self.runtime
+    }
+
+    pub(crate) fn node(&self) -> &Arc<ScopeNode> {
+        &self.node
     }
 
     fn lock(&self) -> MutexGuard<'_, Failures<E>> {
@@ -146,15 +150,14 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
         T: Send + 'static,
     {
         self.shared.child_added()?;
-        let node = ScopeNode::new(true);
-        node.set_parent(Some(Arc::clone(&self.shared.node)));
-        let task = ChildTask::new(
-            Scoped::new(Arc::clone(&node), future),
-            Arc::clone(&self.shared),
-            start,
-        );
+        let id = next_id();
+        let task = ChildTask::new(id, future, Arc::clone(&self.shared), start);
         let join = self.shared.runtime.spawn(task);
-        Ok(TaskHandle::new(join, node))
+        let child = ChildCanceller {
+            group: Arc::clone(&self.shared.node),
+            id,
+        };
+        Ok(TaskHandle::new(join, child))
     }
 
     /// Spawns a child built by `f` and waits until it calls
@@ -174,7 +177,7 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
         let status = TaskStatus::new(Arc::clone(&slot) as _);
         let sink: Arc<dyn StartSink<E>> = Arc::clone(&slot) as _;
         match self.spawn_child(f(status), Some(sink)) {
-            Ok(handle) => StartFuture::new(slot, handle.into_cancel_handle()),
+            Ok(handle) => StartFuture::new(slot, handle.into_canceller()),
             Err(error) => StartFuture::refused(error),
         }
     }

@@ -11,23 +11,43 @@ use crate::backend::Runtime;
 use crate::cancel::node::ScopeNode;
 use crate::error::{JoinError, JoinErrorKind};
 
+/// Cancels one child through its group, which knows the child's scope once it exists (it is
+/// created by the child itself, on its first poll, so spawning allocates nothing for it).
+#[derive(Debug, Clone)]
+pub(crate) struct ChildCanceller {
+    pub(crate) group: Arc<ScopeNode>,
+    pub(crate) id: u64,
+}
+
+impl ChildCanceller {
+    pub(crate) fn cancel(&self) {
+        self.group.cancel_child(self.id);
+    }
+}
+
 /// A child task of a task group: await it for the child's value, or cancel that one child.
 ///
 /// Dropping the handle does not affect the child, which stays in its group.
 pub struct TaskHandle<R: Runtime, T: Send + 'static> {
     join: R::JoinHandle<Outcome<T>>,
-    node: Arc<ScopeNode>,
+    child: ChildCanceller,
 }
 
 impl<R: Runtime, T: Send + 'static> TaskHandle<R, T> {
-    pub(crate) fn new(join: R::JoinHandle<Outcome<T>>, node: Arc<ScopeNode>) -> Self {
-        Self { join, node }
+    pub(crate) fn new(join: R::JoinHandle<Outcome<T>>, child: ChildCanceller) -> Self {
+        Self { join, child }
     }
 
     /// Cancels this child only: it is dropped at its next suspension point (after any shielded
-    /// part), and its group carries on. Cancelling a finished child does nothing.
+    /// part), and its group carries on. A child that has not run yet never runs. Cancelling a
+    /// finished child does nothing.
     pub fn cancel(&self) {
-        self.node.cancel();
+        self.child.cancel();
+    }
+
+    /// Keeps only the ability to cancel the child.
+    pub(crate) fn into_canceller(self) -> ChildCanceller {
+        self.child
     }
 }
 
@@ -49,14 +69,7 @@ impl<R: Runtime, T: Send + 'static> Future for TaskHandle<R, T> {
 impl<R: Runtime, T: Send + 'static> fmt::Debug for TaskHandle<R, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskHandle")
-            .field("cancel_called", &self.node.cancel_called())
+            .field("id", &self.child.id)
             .finish_non_exhaustive()
-    }
-}
-
-impl<R: Runtime, T: Send + 'static> TaskHandle<R, T> {
-    /// Keeps only the ability to cancel the child.
-    pub(crate) fn into_cancel_handle(self) -> crate::cancel::CancelHandle {
-        crate::cancel::CancelHandle { node: self.node }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use super::child::{Panic, StartSink};
-use crate::cancel::CancelHandle;
+use super::handle::ChildCanceller;
 use crate::error::{SpawnError, StartError};
 
 enum State<V, E> {
@@ -136,12 +136,12 @@ impl<V> fmt::Debug for TaskStatus<V> {
 #[must_use = "futures do nothing unless polled"]
 pub struct StartFuture<V, E> {
     slot: Option<Arc<StartSlot<V, E>>>,
-    child: Option<CancelHandle>,
+    child: Option<ChildCanceller>,
     refused: Option<SpawnError>,
 }
 
 impl<V, E> StartFuture<V, E> {
-    pub(crate) fn new(slot: Arc<StartSlot<V, E>>, child: CancelHandle) -> Self {
+    pub(crate) fn new(slot: Arc<StartSlot<V, E>>, child: ChildCanceller) -> Self {
         Self {
             slot: Some(slot),
             child: Some(child),
