@@ -409,7 +409,7 @@ impl<T> fmt::Debug for AnyJoinHandle<T> {
     }
 }
 
-impl<T> Future for AnyJoinHandle<T> {
+impl<T: Send + 'static> Future for AnyJoinHandle<T> {
     type Output = Option<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {

@@ -9,6 +9,10 @@
 //! (spawning a task, arming a timer) never allocate on anyio's behalf; the `anyio` facade
 //! implements it for an enum over the enabled backends.
 
+mod locked;
+
+pub use locked::{LockedJoinHandle, NativeTask};
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

@@ -21,10 +21,23 @@ impl Drop for Restore {
     }
 }
 
-/// Runs `f` with `node` as the innermost scope of this thread.
-pub(crate) fn enter<T>(node: &Arc<ScopeNode>, f: impl FnOnce() -> T) -> T {
-    let previous = CURRENT.with(|c| c.replace(Some(Arc::clone(node))));
-    let _restore = Restore(previous);
+/// Runs `f` with the node in `slot` as the innermost scope of this thread, moving it into the
+/// thread's context for the duration (no reference-count traffic) and back afterwards, also
+/// when `f` panics.
+pub(crate) fn lend<T>(slot: &mut Option<Arc<ScopeNode>>, f: impl FnOnce() -> T) -> T {
+    struct GiveBack<'a> {
+        slot: &'a mut Option<Arc<ScopeNode>>,
+        previous: Option<Arc<ScopeNode>>,
+    }
+
+    impl Drop for GiveBack<'_> {
+        fn drop(&mut self) {
+            *self.slot = CURRENT.with(|c| c.replace(self.previous.take()));
+        }
+    }
+
+    let previous = CURRENT.with(|c| c.replace(slot.take()));
+    let _give_back = GiveBack { slot, previous };
     f()
 }
 

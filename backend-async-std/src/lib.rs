@@ -22,8 +22,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use anyio_core::backend::{self, NestedRun, NoRuntime, Runtime};
-use futures_util::future::{AbortHandle, Abortable};
+use anyio_core::backend::{self, LockedJoinHandle, NativeTask, NestedRun, NoRuntime, Runtime};
 use futures_util::FutureExt as _;
 
 /// async-std's global runtime.
@@ -63,13 +62,10 @@ impl Runtime for AsyncStdRuntime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        // async-std's handle can only be cancelled by awaiting it, and `abort` cannot await:
-        // an abort flag inside the task ends it at its next wake-up instead. Panics are caught
-        // so that awaiting the handle reports `None` rather than re-raising them.
-        let (abort, registration) = AbortHandle::new_pair();
-        let task = Abortable::new(AssertUnwindSafe(future).catch_unwind(), registration);
-        let inner = async_std::task::spawn(async move { task.await.ok()?.ok() });
-        AsyncStdJoinHandle { inner, abort }
+        // Panics are caught so that awaiting the handle reports `None` rather than re-raising
+        // them.
+        let task = AssertUnwindSafe(future).catch_unwind().map(Result::ok);
+        LockedJoinHandle::new(NativeHandle(async_std::task::spawn(task)))
     }
 
     fn timer(self, deadline: Instant) -> AsyncStdTimer {
@@ -120,30 +116,33 @@ impl backend::Timer for AsyncStdTimer {
 /// A task spawned on async-std, as returned by [`Runtime::spawn`] for [`AsyncStdRuntime`].
 ///
 /// Resolves to `None` when the task was aborted or panicked. Dropping it detaches the task.
-pub struct AsyncStdJoinHandle<T> {
-    inner: async_std::task::JoinHandle<Option<T>>,
-    abort: AbortHandle,
-}
+pub type AsyncStdJoinHandle<T> = LockedJoinHandle<NativeHandle<T>>;
 
-impl<T> std::fmt::Debug for AsyncStdJoinHandle<T> {
+/// async-std's own handle; it detaches when dropped and cancels only when awaited.
+pub struct NativeHandle<T>(async_std::task::JoinHandle<Option<T>>);
+
+impl<T> std::fmt::Debug for NativeHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AsyncStdJoinHandle")
-            .field("task", self.inner.task())
-            .finish_non_exhaustive()
+        f.debug_tuple("NativeHandle").field(self.0.task()).finish()
     }
 }
 
-impl<T> Future for AsyncStdJoinHandle<T> {
+impl<T> Future for NativeHandle<T> {
     type Output = Option<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        Pin::new(&mut self.inner).poll(cx)
+        Pin::new(&mut self.0).poll(cx)
     }
 }
 
-impl<T: Send> backend::JoinHandle<T> for AsyncStdJoinHandle<T> {
-    fn abort(&self) {
-        self.abort.abort();
+impl<T: Send + 'static> NativeTask for NativeHandle<T> {
+    type Value = T;
+
+    fn stop(self) {
+        // Cancelling is asynchronous in async-std; a detached task carries it out.
+        async_std::task::spawn(async move {
+            self.0.cancel().await;
+        });
     }
 }
 

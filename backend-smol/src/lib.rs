@@ -23,12 +23,12 @@ use std::future::Future;
 use std::num::NonZeroUsize;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard, Once, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::sync::Once;
+use std::task::{Context, Poll};
 use std::thread;
 use std::time::Instant;
 
-use anyio_core::backend::{self, NestedRun, NoRuntime, Runtime};
+use anyio_core::backend::{self, LockedJoinHandle, NativeTask, NestedRun, NoRuntime, Runtime};
 use async_executor::{Executor, Task};
 use futures_util::FutureExt as _;
 
@@ -111,12 +111,7 @@ impl Runtime for SmolRuntime {
         // async-executor re-raises a task's panic in whoever awaits it; the waist reports it
         // as `None` instead.
         let task = EXECUTOR.spawn(AssertUnwindSafe(future).catch_unwind().map(Result::ok));
-        SmolJoinHandle {
-            state: Mutex::new(HandleState {
-                task: Some(task),
-                waker: None,
-            }),
-        }
+        LockedJoinHandle::new(DetachOnDrop(Some(task)))
     }
 
     fn timer(self, deadline: Instant) -> SmolTimer {
@@ -171,75 +166,43 @@ impl backend::Timer for SmolTimer {
 ///
 /// Resolves to `None` when the task was aborted or panicked. Dropping it detaches the task
 /// (a bare [`async_executor::Task`] would cancel it).
-pub struct SmolJoinHandle<T> {
-    // `abort` takes `&self` and cancels by dropping the task, hence the lock.
-    state: Mutex<HandleState<T>>,
-}
+pub type SmolJoinHandle<T> = LockedJoinHandle<DetachOnDrop<T>>;
 
-struct HandleState<T> {
-    task: Option<Task<Option<T>>>,
-    // Woken by `abort`: a dropped task no longer wakes whoever was waiting for it.
-    waker: Option<Waker>,
-}
+/// An [`async_executor::Task`] that detaches instead of cancelling when dropped; it stops the
+/// task only through [`NativeTask::stop`].
+pub struct DetachOnDrop<T>(Option<Task<Option<T>>>);
 
-impl<T> SmolJoinHandle<T> {
-    fn lock(&self) -> MutexGuard<'_, HandleState<T>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl<T> std::fmt::Debug for SmolJoinHandle<T> {
+impl<T> std::fmt::Debug for DetachOnDrop<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.lock();
-        f.debug_struct("SmolJoinHandle")
-            .field("task", &state.task)
-            .finish_non_exhaustive()
+        f.debug_tuple("DetachOnDrop")
+            .field(&self.0.is_some())
+            .finish()
     }
 }
 
-impl<T> Future for SmolJoinHandle<T> {
+impl<T> Future for DetachOnDrop<T> {
     type Output = Option<T>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut state = self.lock();
-        let Some(task) = state.task.as_mut() else {
-            return Poll::Ready(None);
-        };
-        match Pin::new(task).poll(cx) {
-            Poll::Ready(output) => {
-                state.task = None;
-                Poll::Ready(output)
-            }
-            Poll::Pending => {
-                match &mut state.waker {
-                    Some(waker) => waker.clone_from(cx.waker()),
-                    None => state.waker = Some(cx.waker().clone()),
-                }
-                Poll::Pending
-            }
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        match self.0.as_mut() {
+            Some(task) => Pin::new(task).poll(cx),
+            None => Poll::Ready(None),
         }
     }
 }
 
-impl<T: Send> backend::JoinHandle<T> for SmolJoinHandle<T> {
-    fn abort(&self) {
-        let (task, waker) = {
-            let mut state = self.lock();
-            (state.task.take(), state.waker.take())
-        };
-        // Dropped outside the lock: dropping a finished task drops its output, which runs
-        // arbitrary code.
-        drop(task);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+impl<T: Send> NativeTask for DetachOnDrop<T> {
+    type Value = T;
+
+    fn stop(mut self) {
+        // Dropping a smol task cancels it.
+        drop(self.0.take());
     }
 }
 
-impl<T> Drop for SmolJoinHandle<T> {
+impl<T> Drop for DetachOnDrop<T> {
     fn drop(&mut self) {
-        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
-        if let Some(task) = state.task.take() {
+        if let Some(task) = self.0.take() {
             task.detach();
         }
     }
@@ -250,7 +213,7 @@ mod tests {
     use super::*;
     use anyio_core::backend::JoinHandle as _;
     use anyio_core::backend::Timer as _;
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     #[test]

@@ -29,16 +29,18 @@ pub(crate) enum Cause {
 
 /// The current time, read at most once per decision and only when a deadline needs it.
 #[derive(Debug, Default)]
-pub(crate) struct Now(Option<Instant>);
+pub(crate) struct Now(Option<u64>);
 
 impl Now {
-    /// A reading taken earlier in the same decision.
-    pub(crate) fn at(now: Instant) -> Self {
-        Self(Some(now))
+    /// A reading taken earlier in the same decision, in [`instant`] nanoseconds.
+    pub(crate) fn at(nanos: u64) -> Self {
+        Self(Some(nanos))
     }
 
     fn nanos(&mut self) -> u64 {
-        instant::to_nanos(*self.0.get_or_insert_with(Instant::now))
+        *self
+            .0
+            .get_or_insert_with(|| instant::to_nanos(Instant::now()))
     }
 }
 
@@ -89,6 +91,13 @@ impl Shared {
     }
 }
 
+/// Recycled nodes per thread; enough for the scopes one thread enters and leaves in a burst.
+const POOL_CAPACITY: usize = 64;
+
+thread_local! {
+    static POOL: std::cell::RefCell<Vec<Arc<ScopeNode>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A fresh node id; ids key a parent's registry of its children.
 pub(crate) fn next_id() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -118,8 +127,39 @@ impl ScopeNode {
         Self::with_id(next_id(), task_root)
     }
 
+    /// A fresh node, reusing one this thread recycled when it can: entering a scope is on every
+    /// hot path (each task-group child has one), and the allocator is the largest cost of it.
     pub(crate) fn with_id(id: u64, task_root: bool) -> Arc<Self> {
-        Arc::new(Self {
+        match POOL.with(|pool| pool.borrow_mut().pop()) {
+            Some(mut node) => {
+                // Recycled nodes are unique (checked when recycled) and already reset.
+                if let Some(fresh) = Arc::get_mut(&mut node) {
+                    fresh.id = id;
+                    fresh.task_root = task_root;
+                }
+                node
+            }
+            None => Arc::new(Self::fresh(id, task_root)),
+        }
+    }
+
+    /// Gives `node` back for reuse if nothing else refers to it (no handle, no registration).
+    pub(crate) fn recycle(mut node: Arc<Self>) {
+        let Some(unique) = Arc::get_mut(&mut node) else {
+            return;
+        };
+        // Reset now rather than on reuse, so a pooled node keeps no parent chain alive.
+        *unique = Self::fresh(0, false);
+        POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < POOL_CAPACITY {
+                pool.push(node);
+            }
+        });
+    }
+
+    fn fresh(id: u64, task_root: bool) -> Self {
+        Self {
             id,
             parent: OnceLock::new(),
             task_root,
@@ -130,7 +170,7 @@ impl ScopeNode {
             deferrals: AtomicIsize::new(0),
             early_cancels: AtomicUsize::new(0),
             shared: Mutex::new(Shared::default()),
-        })
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Shared> {
@@ -187,8 +227,12 @@ impl ScopeNode {
 
     /// Sets the deadline of a scope that has not suspended yet, so there is nobody to wake.
     pub(crate) fn init_deadline(&self, deadline: Option<Instant>) {
-        self.deadline
-            .store(deadline.map_or(instant::NEVER, instant::to_nanos), SeqCst);
+        self.init_deadline_nanos(deadline.map_or(instant::NEVER, instant::to_nanos));
+    }
+
+    /// [`init_deadline`](Self::init_deadline) in [`instant`] nanoseconds.
+    pub(crate) fn init_deadline_nanos(&self, nanos: u64) {
+        self.deadline.store(nanos, SeqCst);
     }
 
     /// Moves the deadline and wakes the scope so that it re-arms its timer.

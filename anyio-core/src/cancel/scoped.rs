@@ -45,7 +45,7 @@ pin_project! {
         body: Option<F>,
         #[pin]
         deadline: D,
-        node: Arc<ScopeNode>,
+        node: NodeSlot,
         delay: Option<Duration>,
         phase: Phase,
         registered: bool,
@@ -55,7 +55,7 @@ pin_project! {
     impl<F, D> PinnedDrop for ScopeFuture<F, D> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            leave(this.node, this.phase, this.registered, this.deferring);
+            leave(this.node.get(), this.phase, this.registered, this.deferring);
         }
     }
 }
@@ -124,7 +124,7 @@ impl<R: Runtime> Deadline for DeadlineTimer<R> {
 
 impl<F, R: Runtime> std::fmt::Debug for Scoped<F, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let node = &self.inner.node;
+        let node = self.inner.node.get();
         f.debug_struct("Scoped")
             .field("deadline", &node.deadline())
             .field("shield", &node.is_shielded())
@@ -161,11 +161,31 @@ impl<F, D: Default> ScopeFuture<F, D> {
         Self {
             body: Some(body),
             deadline: D::default(),
-            node,
+            node: NodeSlot(Some(node)),
             delay,
             phase: Phase::Fresh,
             registered: false,
             deferring: false,
+        }
+    }
+}
+
+/// The scope's node. While the body is polled it is lent to the thread's context (moved, not
+/// cloned), and when the scope goes away it is recycled.
+struct NodeSlot(Option<Arc<ScopeNode>>);
+
+impl NodeSlot {
+    fn get(&self) -> &ScopeNode {
+        self.0
+            .as_deref()
+            .expect("the scope's node is only lent out while its body is polled")
+    }
+}
+
+impl Drop for NodeSlot {
+    fn drop(&mut self) {
+        if let Some(node) = self.0.take() {
+            ScopeNode::recycle(node);
         }
     }
 }
@@ -199,14 +219,14 @@ impl<F: Future, D: Deadline> Future for ScopeFuture<F, D> {
         let mut now = Now::default();
         match *this.phase {
             Phase::Fresh => {
-                let node = &**this.node;
+                let node = this.node.get();
                 if node.parent().is_none() {
                     node.set_parent(context::current());
                 }
                 if let Some(delay) = this.delay.take() {
-                    let entered = std::time::Instant::now();
+                    let entered = instant::to_nanos(std::time::Instant::now());
                     now = Now::at(entered);
-                    node.init_deadline(instant::after(entered, delay));
+                    node.init_deadline_nanos(instant::nanos_after(entered, delay));
                 }
                 if node.is_shielded() {
                     if let Some(parent) = node.parent() {
@@ -220,16 +240,16 @@ impl<F: Future, D: Deadline> Future for ScopeFuture<F, D> {
             Phase::Done => panic!("`Scoped` polled after completion"),
         }
 
-        let node = Arc::clone(this.node);
+        let node = this.node.get();
         let before = node.cause(&mut now);
         if before == Cause::Own {
             node.fire_deadline();
         }
         if before != Cause::None && node.deferrals() <= 0 {
-            if catches(&node, before) {
+            if catches(node, before) {
                 this.body.set(None);
                 node.set_caught();
-                leave(&node, this.phase, this.registered, this.deferring);
+                leave(node, this.phase, this.registered, this.deferring);
                 return Poll::Ready(None);
             }
             // An enclosing scope of this same task is cancelled and will drop us.
@@ -242,28 +262,30 @@ impl<F: Future, D: Deadline> Future for ScopeFuture<F, D> {
             .as_mut()
             .as_pin_mut()
             .expect("body present while active");
-        if let Poll::Ready(output) = context::enter(&node, || body.poll(cx)) {
+        let polled = context::lend(&mut this.node.0, || body.poll(cx));
+        let node = this.node.get();
+        if let Poll::Ready(output) = polled {
             this.body.set(None);
-            leave(&node, this.phase, this.registered, this.deferring);
+            leave(node, this.phase, this.registered, this.deferring);
             return Poll::Ready(Some(output));
         }
 
         node.set_waker(cx.waker());
         if !*this.registered {
             if let Some(parent) = node.parent() {
-                parent.register_child(&node);
+                parent.register_child(this.node.0.as_ref().expect("node returned by lend"));
                 *this.registered = true;
             }
         }
         // A cancellation that raced with the poll above must not be missed: registering first
         // and checking after means either we see it here or its wake-up reaches us.
         let after = node.cause(&mut Now::default());
-        if before == Cause::None && catches(&node, after) {
+        if before == Cause::None && catches(node, after) {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
         if after == Cause::None {
-            this.deadline.poll_deadline(&node, cx);
+            this.deadline.poll_deadline(node, cx);
         }
         Poll::Pending
     }
