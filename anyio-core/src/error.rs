@@ -128,15 +128,10 @@ impl<E: fmt::Display> fmt::Display for StartError<E> {
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for StartError<E> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Failed(e) => Some(e),
-            Self::Spawn(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// Only `Debug + Display` is asked of `E`, so that `StartError<BoxError>` (or an `anyhow`
+/// error) is an error too: boxed error types do not implement `Error` themselves. The message
+/// includes the task's error.
+impl<E: fmt::Debug + fmt::Display> std::error::Error for StartError<E> {}
 
 /// Why a task group produced no value: a child or the body failed, or the group was cancelled.
 ///
@@ -198,8 +193,7 @@ impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for TaskGroupError<E> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.errors.first().map(|e| e as _)
-    }
-}
+/// Only `Debug + Display` is asked of `E`, so that `TaskGroupError<BoxError>` (or an `anyhow`
+/// error) converts with `?` like any error: boxed error types do not implement `Error`
+/// themselves. The message includes the first error; [`TaskGroupError::errors`] has them all.
+impl<E: fmt::Debug + fmt::Display> std::error::Error for TaskGroupError<E> {}
