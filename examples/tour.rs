@@ -63,7 +63,9 @@ async fn tour() -> Result<Vec<String>, BoxError> {
     })
     .await
     .unwrap_err();
-    report.push(format!("first failure: {failure}; its sibling was cancelled"));
+    report.push(format!(
+        "first failure: {failure}; its sibling was cancelled"
+    ));
 
     // Timeouts.
     let moved_on = anyio::move_on_after(Duration::from_millis(20), anyio::sleep_forever()).await;
@@ -87,7 +89,10 @@ async fn tour() -> Result<Vec<String>, BoxError> {
         })
         .await
         .flatten();
-    report.push(format!("shield: {}", cleanup.unwrap_or("cleanup was cut short")));
+    report.push(format!(
+        "shield: {}",
+        cleanup.unwrap_or("cleanup was cut short")
+    ));
 
     Ok(report)
 }
