@@ -18,6 +18,8 @@ const ENV_VAR: &str = "ANYIO_BACKEND";
 /// [`Display`](fmt::Display), [`FromStr`] and the `ANYIO_BACKEND` variable are `tokio`,
 /// `async-std` and `smol`, which are also the names of the cargo features.
 ///
+/// # Examples
+///
 /// ```
 /// use anyio::Backend;
 ///
@@ -38,10 +40,30 @@ pub enum Backend {
 
 impl Backend {
     /// Every backend, enabled or not, in the default order of preference.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::Backend;
+    ///
+    /// let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
+    /// assert_eq!(names, ["tokio", "smol", "async-std"]);
+    /// ```
     pub const ALL: [Backend; 3] = [Backend::Tokio, Backend::Smol, Backend::AsyncStd];
 
     /// The backends enabled in this build, in the order [`run`] prefers them: tokio, smol,
     /// async-std.
+    ///
+    /// # Examples
+    ///
+    /// Running the same code on every enabled backend:
+    ///
+    /// ```
+    /// for backend in anyio::Backend::available() {
+    ///     let ran_on = anyio::run_with(backend, async { anyio::Backend::current() }).unwrap();
+    ///     assert_eq!(ran_on, Some(backend));
+    /// }
+    /// ```
     pub fn available() -> Vec<Backend> {
         Backend::ALL
             .into_iter()
@@ -50,6 +72,14 @@ impl Backend {
     }
 
     /// Whether this build can run the backend (its cargo feature is enabled).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::Backend;
+    ///
+    /// assert_eq!(Backend::Smol.is_enabled(), Backend::available().contains(&Backend::Smol));
+    /// ```
     pub const fn is_enabled(self) -> bool {
         match self {
             Backend::Tokio => cfg!(feature = "tokio"),
@@ -63,11 +93,30 @@ impl Backend {
     ///
     /// With the `smol` feature enabled this is never `None`: smol serves any thread, so it is
     /// the fallback wherever no other runtime is detected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::Backend;
+    ///
+    /// let backend = Backend::available()[0];
+    /// let inside = anyio::run_with(backend, async { Backend::current() }).unwrap();
+    /// assert_eq!(inside, Some(backend));
+    /// ```
     pub fn current() -> Option<Backend> {
         AnyRuntime::current().ok().map(AnyRuntime::backend)
     }
 
     /// The backend's name, which is also the name of its cargo feature.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::Backend;
+    ///
+    /// assert_eq!(Backend::AsyncStd.name(), "async-std");
+    /// assert_eq!(Backend::AsyncStd.name().parse(), Ok(Backend::AsyncStd));
+    /// ```
     pub const fn name(self) -> &'static str {
         match self {
             Backend::Tokio => "tokio",
@@ -104,6 +153,16 @@ impl FromStr for Backend {
 }
 
 /// The error returned when parsing a [`Backend`] from a name that is not a backend's.
+///
+/// # Examples
+///
+/// ```
+/// let error = "glommio".parse::<anyio::Backend>().unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "unknown backend `glommio`: expected one of tokio, async-std, smol"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownBackend {
     name: String,
@@ -111,6 +170,13 @@ pub struct UnknownBackend {
 
 impl UnknownBackend {
     /// The name that was not recognised.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let error = "uring".parse::<anyio::Backend>().unwrap_err();
+    /// assert_eq!(error.name(), "uring");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -129,6 +195,23 @@ impl fmt::Display for UnknownBackend {
 impl std::error::Error for UnknownBackend {}
 
 /// The error returned by [`run`] and [`run_with`] when they cannot start a runtime.
+///
+/// Every message says what to do.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::RunError;
+///
+/// let nested = anyio::run(async { anyio::run(async {}) }).unwrap();
+/// assert!(matches!(nested, Err(RunError::Nested(_))));
+///
+/// let missing = RunError::NotEnabled(anyio::Backend::Smol);
+/// assert_eq!(
+///     missing.to_string(),
+///     "the smol backend is not enabled: enable the `smol` feature of anyio"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RunError {
@@ -185,6 +268,8 @@ impl From<NestedRun> for RunError {
 /// through `run` can be moved to another enabled backend without recompiling:
 /// `ANYIO_BACKEND=smol cargo run`.
 ///
+/// # Examples
+///
 /// ```
 /// let answer = anyio::run(async { 6 * 7 }).unwrap();
 /// assert_eq!(answer, 42);
@@ -206,6 +291,8 @@ pub fn run<F: Future>(future: F) -> Result<F::Output, RunError> {
 ///
 /// The runtime is multi-threaded on every backend. While `future` runs, anyio knows which
 /// backend serves the thread, so [`Backend::current`] and [`AnyRuntime::current`] find it.
+///
+/// # Examples
 ///
 /// ```
 /// use anyio::Backend;

@@ -59,9 +59,58 @@ pub type CancelScope = core::CancelScope<AnyRuntime>;
 
 /// The future returned by [`CancelScope::run`], [`move_on_after`] and [`move_on_at`]:
 /// `Some(output)`, or `None` when the scope caught its own cancellation.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # anyio::run(async {
+/// let scoped: anyio::Scoped<_> = anyio::CancelScope::new().run(async { 7 });
+/// assert_eq!(scoped.await, Some(7));
+/// let timed_out: anyio::Scoped<_> =
+///     anyio::move_on_after(Duration::from_millis(5), anyio::sleep_forever());
+/// assert_eq!(timed_out.await, None);
+/// # }).unwrap();
+/// ```
+///
+/// # Panics
+///
+/// When the body suspends outside any runtime an enabled backend can serve (the deadline needs
+/// a timer); the message names the cargo feature to enable.
+///
+/// # Cancel safety
+///
+/// Dropping it drops the body, exactly as cancelling the scope would; it is as cancel safe as
+/// the body is.
 pub type Scoped<F> = core::Scoped<F, AnyRuntime>;
 
-/// The future returned by [`fail_after`] and [`fail_at`].
+/// The future returned by [`fail_after`] and [`fail_at`]: `Ok(output)`, or
+/// `Err(TimeoutError)` when the deadline passed first.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # anyio::run(async {
+/// let fast: anyio::FailAfter<_> = anyio::fail_after(Duration::from_secs(1), async { 7 });
+/// assert_eq!(fast.await, Ok(7));
+/// # }).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// [`TimeoutError`] only when its own deadline was reached.
+///
+/// # Panics
+///
+/// When the body suspends outside any runtime an enabled backend can serve (the deadline needs
+/// a timer); the message names the cargo feature to enable.
+///
+/// # Cancel safety
+///
+/// Dropping it drops the body; it is as cancel safe as the body is.
 pub type FailAfter<F> = core::FailAfter<F, AnyRuntime>;
 
 /// Runs `body` with a deadline `delay` after it starts: `Some(output)` if it finished in time,
@@ -74,10 +123,15 @@ pub type FailAfter<F> = core::FailAfter<F, AnyRuntime>;
 /// # anyio::run(async {
 /// let fast = anyio::move_on_after(Duration::from_secs(1), async { 7 }).await;
 /// assert_eq!(fast, Some(7));
-/// let slow = anyio::move_on_after(Duration::from_millis(10), anyio::sleep(Duration::from_secs(10))).await;
+/// let slow = anyio::move_on_after(Duration::from_millis(10), anyio::sleep_forever()).await;
 /// assert_eq!(slow, None);
 /// # }).unwrap();
 /// ```
+///
+/// # Panics
+///
+/// When the body suspends outside any runtime an enabled backend can serve (the deadline needs
+/// a timer); the message names the cargo feature to enable.
 ///
 /// # Cancel safety
 ///
@@ -98,6 +152,11 @@ pub fn move_on_after<F: Future>(delay: Duration, body: F) -> Scoped<F> {
 /// # }).unwrap();
 /// ```
 ///
+/// # Panics
+///
+/// When the body suspends outside any runtime an enabled backend can serve (the deadline needs
+/// a timer); the message names the cargo feature to enable.
+///
 /// # Cancel safety
 ///
 /// Dropping the future drops `body`; it is as cancel safe as `body` is.
@@ -113,8 +172,8 @@ pub fn move_on_at<F: Future>(deadline: Instant, body: F) -> Scoped<F> {
 /// ```
 /// use std::time::Duration;
 /// # anyio::run(async {
-/// let result = anyio::fail_after(Duration::from_millis(10), anyio::sleep(Duration::from_secs(5))).await;
-/// assert!(result.is_err());
+/// let result = anyio::fail_after(Duration::from_millis(10), anyio::sleep_forever()).await;
+/// assert_eq!(result.unwrap_err().to_string(), "deadline elapsed before the operation finished");
 /// # }).unwrap();
 /// ```
 ///
@@ -122,6 +181,11 @@ pub fn move_on_at<F: Future>(deadline: Instant, body: F) -> Scoped<F> {
 ///
 /// [`TimeoutError`] only when this deadline was reached; an outer scope's cancellation is
 /// caught by that scope instead.
+///
+/// # Panics
+///
+/// When the body suspends outside any runtime an enabled backend can serve (the deadline needs
+/// a timer); the message names the cargo feature to enable.
 ///
 /// # Cancel safety
 ///
@@ -145,6 +209,11 @@ pub fn fail_after<F: Future>(delay: Duration, body: F) -> FailAfter<F> {
 /// # Errors
 ///
 /// [`TimeoutError`] only when this deadline was reached.
+///
+/// # Panics
+///
+/// When the body suspends outside any runtime an enabled backend can serve (the deadline needs
+/// a timer); the message names the cargo feature to enable.
 ///
 /// # Cancel safety
 ///

@@ -89,9 +89,62 @@ pub use cancel::{
     current_effective_deadline, fail_after, fail_at, move_on_after, move_on_at, CancelHandle,
     CancelScope, FailAfter, Scoped, TimeoutError,
 };
-pub use runtime::AnyRuntime;
+pub use runtime::{AnyJoinHandle, AnyRuntime, AnyTimer};
 
-pub use anyio_macros::{main, test};
+/// Makes `async fn main()` the program's entry point: the generated sync `main` runs the body
+/// with [`run`], so the backend is the one named by `ANYIO_BACKEND`, else the default one.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// #[anyio::main]
+/// async fn main() {
+///     let start = Instant::now();
+///     anyio::sleep(Duration::from_millis(5)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(5));
+///     assert!(anyio::Backend::current().is_some());
+/// }
+/// ```
+///
+/// `main` may return a `Result`, and `?` works in the body:
+///
+/// ```
+/// #[anyio::main]
+/// async fn main() -> Result<(), std::num::ParseIntError> {
+///     let n: u32 = "42".parse()?;
+///     anyio::checkpoint().await;
+///     assert_eq!(n, 42);
+///     Ok(())
+/// }
+/// ```
+pub use anyio_macros::main;
+
+/// Turns one `async fn` into one `#[test]` per enabled backend, named `<fn>::tokio`,
+/// `<fn>::async_std` and `<fn>::smol`, so `cargo test smol` runs the smol half of a suite.
+///
+/// # Examples
+///
+/// In a test module (the generated `#[test]` functions exist only under `cargo test`, so this
+/// example checks that the tests compile):
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[anyio::test]
+/// async fn sleeps() {
+///     anyio::sleep(Duration::from_millis(1)).await;
+/// }
+///
+/// #[anyio::test(backends = ["tokio", "smol"])]
+/// async fn parses() -> Result<(), std::num::ParseIntError> {
+///     assert_eq!("42".parse::<u32>()?, 42);
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+pub use anyio_macros::test;
 pub use task::{
     task_group, JoinError, SpawnError, StartError, StartFuture, TaskGroup, TaskGroupError,
     TaskGroupFuture, TaskHandle, TaskStatus,
@@ -101,7 +154,45 @@ pub use time::{
 };
 
 /// The runtime waist and the core crate, for backend authors and advanced use.
+///
+/// # Examples
+///
+/// Code generic over [`Runtime`](anyio_core::backend::Runtime) runs on [`AnyRuntime`]:
+///
+/// ```
+/// use anyio::core::backend::Runtime;
+///
+/// async fn spawn_on<R: Runtime>() -> Option<u32> {
+///     R::current().ok()?.spawn(async { 42 }).await
+/// }
+///
+/// assert_eq!(anyio::run(spawn_on::<anyio::AnyRuntime>()).unwrap(), Some(42));
+/// ```
 pub use anyio_core as core;
 
 /// A catch-all error type for task groups whose children fail in different ways.
+///
+/// # Examples
+///
+/// `?` converts each child's own error type into it:
+///
+/// ```
+/// # anyio::run(async {
+/// let address = anyio::task_group(|tg| async move {
+///     let port = tg.spawn(async { Ok("8080".parse::<u16>()?) })?; // ParseIntError
+///     let host = tg.spawn(async { Ok(String::from_utf8(b"db".to_vec())?) })?; // FromUtf8Error
+///     Ok::<_, anyio::BoxError>(format!("{}:{}", host.await?, port.await?)) // JoinError
+/// })
+/// .await;
+/// assert_eq!(address.unwrap(), "db:8080");
+///
+/// let error = anyio::task_group(|tg| async move {
+///     tg.spawn(async { Ok("http".parse::<u16>()?) })?;
+///     Ok::<_, anyio::BoxError>(())
+/// })
+/// .await
+/// .unwrap_err();
+/// assert_eq!(error.first().unwrap().to_string(), "invalid digit found in string");
+/// # }).unwrap();
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

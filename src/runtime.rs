@@ -56,12 +56,16 @@ thread_local! {
 ///
 /// Otherwise it returns [`NoRuntime`], naming the enabled features and what to do.
 ///
+/// # Examples
+///
 /// ```
 /// use anyio::{AnyRuntime, Backend};
-/// use anyio_core::backend::Runtime;
+/// use anyio::core::backend::Runtime;
 ///
-/// let backend = anyio::run(async { AnyRuntime::current().unwrap().backend() }).unwrap();
-/// assert_eq!(Some(backend), Backend::available().first().copied());
+/// for backend in Backend::available() {
+///     let found = anyio::run_with(backend, async { AnyRuntime::current().unwrap().backend() });
+///     assert_eq!(found, Ok(backend));
+/// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AnyRuntime(Inner);
@@ -78,6 +82,16 @@ enum Inner {
 
 impl AnyRuntime {
     /// The backend this runtime belongs to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::{AnyRuntime, Backend};
+    ///
+    /// for backend in Backend::available() {
+    ///     assert_eq!(AnyRuntime::try_from(backend).unwrap().backend(), backend);
+    /// }
+    /// ```
     pub fn backend(self) -> Backend {
         match self.0 {
             #[cfg(feature = "tokio")]
@@ -345,6 +359,25 @@ pin_project! {
     /// [`AnyRuntime`].
     ///
     /// Once its deadline has passed it stays ready until it is reset.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use anyio::AnyRuntime;
+    /// use anyio::core::backend::Runtime;
+    ///
+    /// # anyio::run(async {
+    /// let runtime = AnyRuntime::current().unwrap();
+    /// let deadline = Instant::now() + Duration::from_millis(5);
+    /// runtime.timer(deadline).await;
+    /// assert!(Instant::now() >= deadline);
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping it only disarms it.
     #[derive(Debug)]
     pub struct AnyTimer {
         #[pin]
@@ -390,6 +423,26 @@ impl backend::Timer for AnyTimer {
 ///
 /// Resolves to `Some(output)`, or `None` when the task was aborted, panicked, or its runtime
 /// shut down. Dropping it detaches the task.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::AnyRuntime;
+/// use anyio::core::backend::{JoinHandle, Runtime};
+///
+/// # anyio::run(async {
+/// let runtime = AnyRuntime::current().unwrap();
+/// assert_eq!(runtime.spawn(async { 7 }).await, Some(7));
+/// let stuck = runtime.spawn(std::future::pending::<()>());
+/// stuck.abort();
+/// assert_eq!(stuck.await, None);
+/// # }).unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it, or a pending `.await` on it, detaches the task, which keeps
+/// running.
 pub struct AnyJoinHandle<T>(HandleInner<T>);
 
 #[allow(dead_code)] // the variants of disabled backends

@@ -10,12 +10,80 @@ pub use anyio_core::error::{JoinError, SpawnError, StartError, TaskGroupError};
 pub use core::{StartFuture, TaskStatus};
 
 /// A handle to a running task group, passed to its body; see [`task_group`].
+///
+/// Cheap to clone; clones can be moved into children, which may spawn more.
+///
+/// # Examples
+///
+/// Naming the type to pass a group to a helper:
+///
+/// ```
+/// use anyio::{BoxError, TaskGroup};
+///
+/// fn spawn_workers(tg: &TaskGroup<BoxError>, n: u32) -> Result<(), BoxError> {
+///     for _ in 0..n {
+///         tg.spawn(async { anyio::checkpoint().await; Ok(()) })?;
+///     }
+///     Ok(())
+/// }
+///
+/// # anyio::run(async {
+/// anyio::task_group(|tg| async move { spawn_workers(&tg, 4) }).await.unwrap();
+/// # }).unwrap();
+/// ```
 pub type TaskGroup<E> = core::TaskGroup<AnyRuntime, E>;
 
 /// A child of a task group: await it for the child's value, or cancel that child alone.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// anyio::task_group(|tg| async move {
+///     let handle: anyio::TaskHandle<u32> = tg.spawn(async { Ok(42) })?;
+///     assert_eq!(handle.await?, 42);
+///     Ok::<_, anyio::BoxError>(())
+/// })
+/// .await
+/// .unwrap();
+/// # }).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// Awaiting it gives [`JoinError`] when the child produced no value: it was cancelled, it
+/// failed (its error went to the group), or it panicked (the group re-raises the panic).
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping the handle, or a pending `.await` on it, does not affect the child.
 pub type TaskHandle<T> = core::TaskHandle<AnyRuntime, T>;
 
 /// The future returned by [`task_group`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let group: anyio::TaskGroupFuture<anyio::BoxError, _, _> =
+///     anyio::task_group(|tg| async move { Ok(tg.spawn(async { Ok(5) })?.await?) });
+/// assert_eq!(group.await.unwrap(), 5);
+/// # }).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// Resolves to [`TaskGroupError`] when the body or a child failed, or the group was cancelled
+/// through its own handle.
+///
+/// # Panics
+///
+/// Re-raises the first panic of the body or a child, after every child has finished.
+///
+/// # Cancel safety
+///
+/// Dropping it before it completes cancels the body and every child; each child is dropped at
+/// its next suspension point (after any shielded part), so none outlives the group's owner.
 pub type TaskGroupFuture<E, F, Fut> = core::TaskGroupFuture<AnyRuntime, E, F, Fut>;
 
 /// Runs `body` as a task group and waits until it and every child it spawned have finished.
@@ -63,9 +131,16 @@ pub type TaskGroupFuture<E, F, Fut> = core::TaskGroupFuture<AnyRuntime, E, F, Fu
 /// # }).unwrap();
 /// ```
 ///
+/// # Errors
+///
+/// [`TaskGroupError`] holding every failure, first one first; or, with no failure, "cancelled"
+/// when the group was cancelled through its own handle before the body returned.
+///
 /// # Panics
 ///
-/// Re-raises the first panic of the body or a child, after every child has finished.
+/// Re-raises the first panic of the body or a child, after every child has finished. Also
+/// panics when polled outside any runtime an enabled backend can serve; the message names the
+/// cargo feature to enable.
 ///
 /// # Cancel safety
 ///

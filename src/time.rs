@@ -9,6 +9,30 @@ use crate::AnyRuntime;
 pub use core::{Checkpoint, SleepForever};
 
 /// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// # anyio::run(async {
+/// let deadline = Instant::now() + Duration::from_millis(5);
+/// let sleep: anyio::Sleep = anyio::sleep_until(deadline);
+/// assert_eq!(sleep.deadline(), Some(deadline));
+/// sleep.await;
+/// assert!(Instant::now() >= deadline);
+/// # }).unwrap();
+/// ```
+///
+/// # Panics
+///
+/// When a sleep that needs a timer (a delay neither zero nor too large for the clock) is
+/// polled outside any runtime an enabled backend can serve; the message names the cargo
+/// feature to enable.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it only disarms its timer.
 pub type Sleep = core::Sleep<AnyRuntime>;
 
 /// Sleeps for `delay`; a checkpoint even when `delay` is zero.
@@ -28,7 +52,8 @@ pub type Sleep = core::Sleep<AnyRuntime>;
 ///
 /// # Panics
 ///
-/// When polled outside any runtime an enabled backend can serve; the message names the cargo
+/// When a sleep that needs a timer (a delay neither zero nor too large for the clock) is
+/// polled outside any runtime an enabled backend can serve; the message names the cargo
 /// feature to enable.
 ///
 /// # Cancel safety
@@ -51,9 +76,14 @@ pub fn sleep(delay: Duration) -> Sleep {
 /// # }).unwrap();
 /// ```
 ///
+/// # Panics
+///
+/// When polled outside any runtime an enabled backend can serve; the message names the cargo
+/// feature to enable.
+///
 /// # Cancel safety
 ///
-/// Cancel safe.
+/// Cancel safe: dropping the future only disarms its timer.
 pub fn sleep_until(deadline: Instant) -> Sleep {
     core::sleep_until(deadline)
 }
@@ -72,7 +102,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe.
+/// Cancel safe: there is nothing to lose.
 pub fn sleep_forever() -> SleepForever {
     core::sleep_forever()
 }

@@ -1,9 +1,37 @@
 //! The error taxonomy of cancel scopes and task groups.
+//!
+//! Each operation has its own error type, named by what went wrong, with a lowercase message
+//! that says what to do where there is something to do.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use anyio_core::error::TimeoutError;
+//!
+//! # anyio::run(async {
+//! let late = anyio::fail_after(Duration::from_millis(5), anyio::sleep_forever()).await;
+//! assert_eq!(late.unwrap_err(), TimeoutError::default());
+//! # }).unwrap();
+//! ```
 
 use std::fmt;
 
 /// Returned by [`fail_after`](crate::cancel::fail_after) and
 /// [`fail_at`](crate::cancel::fail_at) when their deadline passed before the body finished.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # anyio::run(async {
+/// let error = anyio::fail_after(Duration::from_millis(5), anyio::sleep(Duration::from_secs(5)))
+///     .await
+///     .unwrap_err();
+/// assert_eq!(error.to_string(), "deadline elapsed before the operation finished");
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TimeoutError(());
 
@@ -27,6 +55,23 @@ impl std::error::Error for TimeoutError {}
 /// outlived it can no longer start tasks. Spawn from inside the group (its body or a child)
 /// or open a new group.
 ///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let mut kept = None;
+/// anyio::task_group(|tg| {
+///     kept = Some(tg.clone());
+///     async { Ok::<_, anyio::BoxError>(()) }
+/// })
+/// .await
+/// .unwrap();
+///
+/// let late = kept.unwrap().spawn(async { Ok(1) });
+/// assert!(late.unwrap_err().to_string().starts_with("the task group has finished"));
+/// # }).unwrap();
+/// ```
+///
 /// [`TaskGroup`]: crate::task::TaskGroup
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpawnError(());
@@ -49,6 +94,26 @@ impl fmt::Display for SpawnError {
 impl std::error::Error for SpawnError {}
 
 /// Why awaiting a [`TaskHandle`](crate::task::TaskHandle) produced no value.
+///
+/// The child's own error or panic is not in here: it went to the task group, which is the one
+/// place that reports failures.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// anyio::task_group(|tg| async move {
+///     let child = tg.spawn(async { anyio::sleep_forever().await; Ok(()) })?;
+///     child.cancel();
+///     let error = child.await.unwrap_err();
+///     assert!(error.is_cancelled());
+///     assert_eq!(error.to_string(), "task was cancelled");
+///     Ok::<_, anyio::BoxError>(())
+/// })
+/// .await
+/// .unwrap();
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JoinError {
     kind: JoinErrorKind,
@@ -67,16 +132,74 @@ impl JoinError {
     }
 
     /// The task was cancelled (by its handle, its group, or an enclosing scope).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// anyio::task_group(|tg| async move {
+    ///     let child = tg.spawn(async { anyio::sleep_forever().await; Ok(()) })?;
+    ///     child.cancel();
+    ///     assert!(child.await.unwrap_err().is_cancelled());
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # }).unwrap();
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         self.kind == JoinErrorKind::Cancelled
     }
 
     /// The task returned an error; the error itself went to the task group.
+    ///
+    /// # Examples
+    ///
+    /// A handle can still be awaited after its group has finished:
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let group = anyio::task_group(|tg| async move {
+    ///     tx.send(tg.spawn(async { Err::<(), _>("disk full".into()) })?).unwrap();
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await;
+    /// assert_eq!(group.unwrap_err().first().unwrap().to_string(), "disk full");
+    ///
+    /// let child = rx.recv().unwrap();
+    /// assert!(child.await.unwrap_err().is_failed());
+    /// # }).unwrap();
+    /// ```
     pub fn is_failed(&self) -> bool {
         self.kind == JoinErrorKind::Failed
     }
 
     /// The task panicked; the panic is re-raised by the task group.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::panic::{catch_unwind, AssertUnwindSafe};
+    ///
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let reraised = catch_unwind(AssertUnwindSafe(|| {
+    ///     anyio::run(anyio::task_group(|tg| async move {
+    ///         let child = tg.spawn(async {
+    ///             if true {
+    ///                 panic!("boom");
+    ///             }
+    ///             Ok(())
+    ///         })?;
+    ///         // The panic cancels the group; a shield lets the body still await the child.
+    ///         let joined = anyio::CancelScope::new().shield(true).run(child).await;
+    ///         tx.send(joined.unwrap().unwrap_err()).unwrap();
+    ///         Ok::<_, anyio::BoxError>(())
+    ///     }))
+    /// }));
+    /// assert!(reraised.is_err()); // the group re-raised the panic
+    /// assert!(rx.recv().unwrap().is_panic());
+    /// ```
     pub fn is_panic(&self) -> bool {
         self.kind == JoinErrorKind::Panicked
     }
@@ -95,6 +218,30 @@ impl fmt::Display for JoinError {
 impl std::error::Error for JoinError {}
 
 /// Why [`TaskGroup::start`](crate::task::TaskGroup::start) produced no value.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::{BoxError, StartError, TaskGroup, TaskStatus};
+///
+/// # anyio::run(async {
+/// anyio::task_group(|tg: TaskGroup<BoxError>| async move {
+///     let failed = tg.start(|_: TaskStatus<u16>| async {
+///         Err::<(), _>("address in use".into())
+///     });
+///     match failed.await {
+///         Err(StartError::Failed(error)) => assert_eq!(error.to_string(), "address in use"),
+///         other => panic!("unexpected {other:?}"),
+///     }
+///
+///     let never = tg.start(|_: TaskStatus<u16>| async { Ok(()) }).await;
+///     assert!(matches!(never, Err(StartError::NeverStarted)));
+///     Ok(())
+/// })
+/// .await
+/// .unwrap(); // neither failure cancelled the group
+/// # }).unwrap();
+/// ```
 #[derive(Debug)]
 pub enum StartError<E> {
     /// The task returned this error before calling
@@ -110,6 +257,26 @@ pub enum StartError<E> {
 
 impl<E> StartError<E> {
     /// Whether the task was cancelled before it started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let outcome = anyio::task_group(|tg| async move {
+    ///     tg.cancel();
+    ///     // A child spawned into a cancelled group never runs; the shield lets the body
+    ///     // still see how `start` ended.
+    ///     let start = tg.start(|status| async move {
+    ///         status.started(8080);
+    ///         Ok(())
+    ///     });
+    ///     let result = anyio::CancelScope::new().shield(true).run(start).await.unwrap();
+    ///     Ok::<_, anyio::BoxError>(result.unwrap_err().is_cancelled())
+    /// })
+    /// .await;
+    /// assert!(outcome.unwrap());
+    /// # }).unwrap();
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self, Self::Cancelled)
     }
@@ -137,6 +304,21 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for StartError<E> {}
 ///
 /// On failure, the first error is the one that cancelled the group; later errors (from tasks
 /// that failed while being cancelled) are kept behind it, in the order they happened.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let error = anyio::task_group(|tg| async move {
+///     tg.spawn(async { Err::<(), _>("disk full".into()) })?;
+///     Ok::<_, anyio::BoxError>(())
+/// })
+/// .await
+/// .unwrap_err();
+/// assert!(!error.is_cancelled());
+/// assert_eq!(error.to_string(), "task group failed: disk full");
+/// # }).unwrap();
+/// ```
 #[derive(Debug)]
 pub struct TaskGroupError<E> {
     errors: Vec<E>,
@@ -152,26 +334,128 @@ impl<E> TaskGroupError<E> {
     }
 
     /// The group was cancelled through its own handle; nothing failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let error = anyio::task_group(|tg| async move {
+    ///     tg.cancel();
+    ///     anyio::sleep_forever().await;
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// assert!(error.is_cancelled());
+    /// assert!(error.first().is_none());
+    /// assert_eq!(error.to_string(), "task group was cancelled");
+    /// # }).unwrap();
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         self.errors.is_empty()
     }
 
     /// The error that cancelled the group, if one did.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let error = anyio::task_group(|tg| async move {
+    ///     tg.spawn(async { Err::<(), _>("disk full".into()) })?;
+    ///     anyio::sleep_forever().await;
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// assert_eq!(error.first().unwrap().to_string(), "disk full");
+    /// # }).unwrap();
+    /// ```
     pub fn first(&self) -> Option<&E> {
         self.errors.first()
     }
 
     /// Every error, first one first.
+    ///
+    /// # Examples
+    ///
+    /// A child whose shielded cleanup fails after the group was cancelled adds a second error:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let error = anyio::task_group(|tg| async move {
+    ///     let group = tg.cancel_handle();
+    ///     tg.start(|status| async move {
+    ///         anyio::CancelScope::new()
+    ///             .shield(true)
+    ///             .run(async move {
+    ///                 status.started(());
+    ///                 while !group.is_cancel_called() {
+    ///                     anyio::sleep(Duration::from_millis(1)).await;
+    ///                 }
+    ///                 Err::<(), _>("flush failed".into())
+    ///             })
+    ///             .await
+    ///             .unwrap()
+    ///     })
+    ///     .await?;
+    ///     tg.spawn(async { Err::<(), _>("disk full".into()) })?;
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// let messages: Vec<String> = error.errors().iter().map(|e| e.to_string()).collect();
+    /// assert_eq!(messages, ["disk full", "flush failed"]);
+    /// assert_eq!(error.to_string(), "task group failed: disk full (and 1 more errors)");
+    /// # }).unwrap();
+    /// ```
     pub fn errors(&self) -> &[E] {
         &self.errors
     }
 
     /// Takes every error, first one first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let error = anyio::task_group(|tg| async move {
+    ///     tg.spawn(async { Err::<(), _>("disk full".into()) })?;
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// let errors: Vec<anyio::BoxError> = error.into_errors();
+    /// assert_eq!(errors.len(), 1);
+    /// assert_eq!(errors[0].to_string(), "disk full");
+    /// # }).unwrap();
+    /// ```
     pub fn into_errors(self) -> Vec<E> {
         self.errors
     }
 
     /// Takes the error that cancelled the group, if one did.
+    ///
+    /// # Examples
+    ///
+    /// Turning a group's error into the caller's error type:
+    ///
+    /// ```
+    /// async fn load() -> Result<u32, anyio::BoxError> {
+    ///     anyio::task_group(|tg| async move {
+    ///         tg.spawn(async { Err::<(), _>("disk full".into()) })?;
+    ///         Ok(1)
+    ///     })
+    ///     .await
+    ///     .map_err(|e| e.into_first().unwrap_or_else(|| "cancelled".into()))
+    /// }
+    ///
+    /// # anyio::run(async {
+    /// assert_eq!(load().await.unwrap_err().to_string(), "disk full");
+    /// # }).unwrap();
+    /// ```
     pub fn into_first(self) -> Option<E> {
         self.errors.into_iter().next()
     }

@@ -3,6 +3,25 @@
 //! Everything here is written once against the [`backend::Runtime`] waist; the `anyio` facade
 //! crate instantiates it with the runtimes enabled by cargo features and is what applications
 //! and libraries depend on. See the facade's documentation for the concept tour.
+//!
+//! # Examples
+//!
+//! The generic items here, instantiated with the facade's runtime:
+//!
+//! ```
+//! use std::time::Duration;
+//! use anyio::AnyRuntime;
+//! use anyio_core::{cancel, time};
+//!
+//! # anyio::run(async {
+//! let outcome = cancel::move_on_after::<_, AnyRuntime>(
+//!     Duration::from_millis(5),
+//!     time::sleep::<AnyRuntime>(Duration::from_secs(5)),
+//! )
+//! .await;
+//! assert_eq!(outcome, None);
+//! # }).unwrap();
+//! ```
 
 #![forbid(unsafe_code)]
 

@@ -12,6 +12,26 @@
 //! `#[async_std::main]`, a spawned task), [`AsyncStdRuntime::current`] finds it through
 //! [`async_std::task::try_current`].
 //!
+//! # Examples
+//!
+//! Used directly through the waist (applications go through `anyio` instead):
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use anyio_core::backend::Runtime;
+//! use anyio_backend_async_std::AsyncStdRuntime;
+//!
+//! let value = AsyncStdRuntime
+//!     .block_on(async {
+//!         let start = Instant::now();
+//!         AsyncStdRuntime.timer(start + Duration::from_millis(5)).await;
+//!         assert!(start.elapsed() >= Duration::from_millis(5));
+//!         AsyncStdRuntime.spawn(async { 6 * 7 }).await
+//!     })
+//!     .unwrap();
+//! assert_eq!(value, Some(42));
+//! ```
+//!
 //! [async-std]: https://docs.rs/async-std
 
 #![forbid(unsafe_code)]
@@ -28,11 +48,37 @@ use futures_util::FutureExt as _;
 /// async-std's global runtime.
 ///
 /// A zero-sized token: async-std has one process-wide executor, started on first use.
+///
+/// # Examples
+///
+/// ```
+/// use anyio_core::backend::Runtime;
+/// use anyio_backend_async_std::AsyncStdRuntime;
+///
+/// let answer = AsyncStdRuntime
+///     .block_on(async {
+///         assert_eq!(AsyncStdRuntime::current(), Ok(AsyncStdRuntime));
+///         AsyncStdRuntime.spawn(async { 6 * 7 }).await
+///     })
+///     .unwrap();
+/// assert_eq!(answer, Some(42));
+/// assert_eq!(AsyncStdRuntime.name(), "async-std");
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct AsyncStdRuntime;
 
 impl AsyncStdRuntime {
     /// Whether the calling code runs inside an async-std task (spawned, or `block_on`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::backend::Runtime;
+    /// use anyio_backend_async_std::AsyncStdRuntime;
+    ///
+    /// assert!(!AsyncStdRuntime::is_inside());
+    /// assert_eq!(AsyncStdRuntime.block_on(async { AsyncStdRuntime::is_inside() }), Ok(true));
+    /// ```
     pub fn is_inside() -> bool {
         async_std::task::try_current().is_some()
     }
@@ -87,6 +133,30 @@ impl Runtime for AsyncStdRuntime {
 /// A resettable timer, as returned by [`Runtime::timer`] for [`AsyncStdRuntime`].
 ///
 /// Once its deadline has passed it stays ready until it is reset.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use anyio_core::backend::{Runtime, Timer};
+/// use anyio_backend_async_std::{AsyncStdRuntime, AsyncStdTimer};
+///
+/// AsyncStdRuntime
+///     .block_on(async {
+///         let in_an_hour = Instant::now() + Duration::from_secs(3600);
+///         let timer: AsyncStdTimer = AsyncStdRuntime.timer(in_an_hour);
+///         let mut timer = Box::pin(timer);
+///         let soon = Instant::now() + Duration::from_millis(5);
+///         timer.as_mut().reset(soon);
+///         timer.as_mut().await;
+///         assert!(Instant::now() >= soon);
+///     })
+///     .unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it only disarms it.
 #[derive(Debug)]
 pub struct AsyncStdTimer {
     timer: async_io::Timer,
@@ -116,9 +186,58 @@ impl backend::Timer for AsyncStdTimer {
 /// A task spawned on async-std, as returned by [`Runtime::spawn`] for [`AsyncStdRuntime`].
 ///
 /// Resolves to `None` when the task was aborted or panicked. Dropping it detaches the task.
+///
+/// # Examples
+///
+/// ```
+/// use anyio_core::backend::{JoinHandle, Runtime};
+/// use anyio_backend_async_std::{AsyncStdRuntime, AsyncStdJoinHandle};
+///
+/// AsyncStdRuntime
+///     .block_on(async {
+///         let task: AsyncStdJoinHandle<u32> = AsyncStdRuntime.spawn(async { 7 });
+///         assert_eq!(task.await, Some(7));
+///
+///         let stuck = AsyncStdRuntime.spawn(std::future::pending::<()>());
+///         stuck.abort();
+///         assert_eq!(stuck.await, None);
+///
+///         let panicked = AsyncStdRuntime.spawn(async { panic!("expected") });
+///         assert_eq!(panicked.await, None::<()>);
+///     })
+///     .unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it, or a pending `.await` on it, detaches the task, which keeps
+/// running.
 pub type AsyncStdJoinHandle<T> = LockedJoinHandle<NativeHandle<T>>;
 
 /// async-std's own handle; it detaches when dropped and cancels only when awaited.
+///
+/// The [`NativeTask`] inside an [`AsyncStdJoinHandle`]: stopping it spawns a detached task
+/// that awaits async-std's cancellation.
+///
+/// # Examples
+///
+/// ```
+/// use anyio_core::backend::{JoinHandle, LockedJoinHandle, Runtime};
+/// use anyio_backend_async_std::{AsyncStdRuntime, NativeHandle};
+///
+/// AsyncStdRuntime
+///     .block_on(async {
+///         let task: LockedJoinHandle<NativeHandle<()>> =
+///             AsyncStdRuntime.spawn(std::future::pending());
+///         task.abort(); // stops the `NativeHandle`
+///         assert_eq!(task.await, None);
+///     })
+///     .unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it detaches the task, which keeps running.
 pub struct NativeHandle<T>(async_std::task::JoinHandle<Option<T>>);
 
 impl<T> std::fmt::Debug for NativeHandle<T> {

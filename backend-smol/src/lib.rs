@@ -14,6 +14,26 @@
 //! [`Runtime::block_on`] and on the worker threads); the `anyio` facade falls back to this
 //! backend elsewhere, which is sound because spawning and timers work from any thread.
 //!
+//! # Examples
+//!
+//! Used directly through the waist (applications go through `anyio` instead):
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use anyio_core::backend::Runtime;
+//! use anyio_backend_smol::SmolRuntime;
+//!
+//! let value = SmolRuntime
+//!     .block_on(async {
+//!         let start = Instant::now();
+//!         SmolRuntime.timer(start + Duration::from_millis(5)).await;
+//!         assert!(start.elapsed() >= Duration::from_millis(5));
+//!         SmolRuntime.spawn(async { 6 * 7 }).await
+//!     })
+//!     .unwrap();
+//! assert_eq!(value, Some(42));
+//! ```
+//!
 //! [smol]: https://docs.rs/smol
 
 #![forbid(unsafe_code)]
@@ -43,12 +63,38 @@ thread_local! {
 /// The process-wide smol executor.
 ///
 /// A zero-sized token: all `SmolRuntime`s share one executor and one set of worker threads.
+///
+/// # Examples
+///
+/// ```
+/// use anyio_core::backend::Runtime;
+/// use anyio_backend_smol::SmolRuntime;
+///
+/// let answer = SmolRuntime
+///     .block_on(async {
+///         assert_eq!(SmolRuntime::current(), Ok(SmolRuntime));
+///         SmolRuntime.spawn(async { 6 * 7 }).await
+///     })
+///     .unwrap();
+/// assert_eq!(answer, Some(42));
+/// assert_eq!(SmolRuntime.name(), "smol");
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct SmolRuntime;
 
 impl SmolRuntime {
     /// Whether the calling thread is driving the executor: a worker thread, or inside
     /// [`Runtime::block_on`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::backend::Runtime;
+    /// use anyio_backend_smol::SmolRuntime;
+    ///
+    /// assert!(!SmolRuntime::is_inside());
+    /// assert_eq!(SmolRuntime.block_on(async { SmolRuntime::is_inside() }), Ok(true));
+    /// ```
     pub fn is_inside() -> bool {
         INSIDE.with(Cell::get)
     }
@@ -136,6 +182,30 @@ impl Runtime for SmolRuntime {
 /// A resettable timer, as returned by [`Runtime::timer`] for [`SmolRuntime`].
 ///
 /// Once its deadline has passed it stays ready until it is reset.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use anyio_core::backend::{Runtime, Timer};
+/// use anyio_backend_smol::{SmolRuntime, SmolTimer};
+///
+/// SmolRuntime
+///     .block_on(async {
+///         let in_an_hour = Instant::now() + Duration::from_secs(3600);
+///         let timer: SmolTimer = SmolRuntime.timer(in_an_hour);
+///         let mut timer = Box::pin(timer);
+///         let soon = Instant::now() + Duration::from_millis(5);
+///         timer.as_mut().reset(soon);
+///         timer.as_mut().await;
+///         assert!(Instant::now() >= soon);
+///     })
+///     .unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it only disarms it.
 #[derive(Debug)]
 pub struct SmolTimer {
     timer: async_io::Timer,
@@ -166,10 +236,61 @@ impl backend::Timer for SmolTimer {
 ///
 /// Resolves to `None` when the task was aborted or panicked. Dropping it detaches the task
 /// (a bare [`async_executor::Task`] would cancel it).
+///
+/// # Examples
+///
+/// ```
+/// use anyio_core::backend::{JoinHandle, Runtime};
+/// use anyio_backend_smol::{SmolRuntime, SmolJoinHandle};
+///
+/// SmolRuntime
+///     .block_on(async {
+///         let task: SmolJoinHandle<u32> = SmolRuntime.spawn(async { 7 });
+///         assert_eq!(task.await, Some(7));
+///
+///         let stuck = SmolRuntime.spawn(std::future::pending::<()>());
+///         stuck.abort();
+///         assert_eq!(stuck.await, None);
+///
+///         let panicked = SmolRuntime.spawn(async { panic!("expected") });
+///         assert_eq!(panicked.await, None::<()>);
+///     })
+///     .unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it, or a pending `.await` on it, detaches the task, which keeps
+/// running.
 pub type SmolJoinHandle<T> = LockedJoinHandle<DetachOnDrop<T>>;
 
 /// An [`async_executor::Task`] that detaches instead of cancelling when dropped; it stops the
 /// task only through [`NativeTask::stop`].
+///
+/// The [`NativeTask`] inside a [`SmolJoinHandle`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+/// use anyio_core::backend::{LockedJoinHandle, Runtime};
+/// use anyio_backend_smol::{DetachOnDrop, SmolRuntime};
+///
+/// let (tx, rx) = mpsc::channel();
+/// SmolRuntime
+///     .block_on(async move {
+///         let task: LockedJoinHandle<DetachOnDrop<()>> = SmolRuntime.spawn(async move {
+///             tx.send("still ran").unwrap();
+///         });
+///         drop(task); // detached, not cancelled
+///     })
+///     .unwrap();
+/// assert_eq!(rx.recv().unwrap(), "still ran");
+/// ```
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it detaches the task, which keeps running.
 pub struct DetachOnDrop<T>(Option<Task<Option<T>>>);
 
 impl<T> std::fmt::Debug for DetachOnDrop<T> {

@@ -10,6 +10,26 @@
 //! `Runtime::block_on`), [`TokioRuntime::current`] finds it through
 //! [`tokio::runtime::Handle::try_current`].
 //!
+//! # Examples
+//!
+//! Used directly through the waist (applications go through `anyio` instead):
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use anyio_core::backend::Runtime;
+//! use anyio_backend_tokio::TokioRuntime;
+//!
+//! let value = TokioRuntime
+//!     .block_on(async {
+//!         let start = Instant::now();
+//!         TokioRuntime.timer(start + Duration::from_millis(5)).await;
+//!         assert!(start.elapsed() >= Duration::from_millis(5));
+//!         TokioRuntime.spawn(async { 6 * 7 }).await
+//!     })
+//!     .unwrap();
+//! assert_eq!(value, Some(42));
+//! ```
+//!
 //! [tokio]: https://docs.rs/tokio
 
 #![forbid(unsafe_code)]
@@ -28,11 +48,51 @@ use tokio::runtime::Handle;
 /// A zero-sized token: spawning and timers go to the tokio runtime of the calling thread, so
 /// they must be used inside one (which [`Runtime::current`] checks and [`Runtime::block_on`]
 /// provides).
+///
+/// # Examples
+///
+/// ```
+/// use anyio_core::backend::Runtime;
+/// use anyio_backend_tokio::TokioRuntime;
+///
+/// let answer = TokioRuntime
+///     .block_on(async {
+///         assert_eq!(TokioRuntime::current(), Ok(TokioRuntime));
+///         TokioRuntime.spawn(async { 6 * 7 }).await
+///     })
+///     .unwrap();
+/// assert_eq!(answer, Some(42));
+/// assert_eq!(TokioRuntime.name(), "tokio");
+/// ```
+///
+/// Inside a tokio runtime started natively, no `block_on` is needed:
+///
+/// ```
+/// use anyio_core::backend::Runtime;
+/// use anyio_backend_tokio::TokioRuntime;
+///
+/// let native = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+/// let answer = native.block_on(async {
+///     let runtime = TokioRuntime::current().unwrap();
+///     runtime.spawn(async { 6 * 7 }).await
+/// });
+/// assert_eq!(answer, Some(42));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct TokioRuntime;
 
 impl TokioRuntime {
     /// Whether the calling thread is inside a tokio runtime (a worker thread, or entered).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::backend::Runtime;
+    /// use anyio_backend_tokio::TokioRuntime;
+    ///
+    /// assert!(!TokioRuntime::is_inside());
+    /// assert_eq!(TokioRuntime.block_on(async { TokioRuntime::is_inside() }), Ok(true));
+    /// ```
     pub fn is_inside() -> bool {
         Handle::try_current().is_ok()
     }
@@ -109,6 +169,30 @@ pin_project! {
     /// A resettable tokio timer, as returned by [`Runtime::timer`] for [`TokioRuntime`].
     ///
     /// Once its deadline has passed it stays ready until it is reset.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use anyio_core::backend::{Runtime, Timer};
+    /// use anyio_backend_tokio::{TokioRuntime, TokioTimer};
+    ///
+    /// TokioRuntime
+    ///     .block_on(async {
+    ///         let in_an_hour = Instant::now() + Duration::from_secs(3600);
+    ///         let timer: TokioTimer = TokioRuntime.timer(in_an_hour);
+    ///         let mut timer = Box::pin(timer);
+    ///         let soon = Instant::now() + Duration::from_millis(5);
+    ///         timer.as_mut().reset(soon);
+    ///         timer.as_mut().await;
+    ///         assert!(Instant::now() >= soon);
+    ///     })
+    ///     .unwrap();
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping it only disarms it.
     #[derive(Debug)]
     pub struct TokioTimer {
         #[pin]
@@ -134,6 +218,32 @@ impl backend::Timer for TokioTimer {
 ///
 /// Resolves to `None` when the task was aborted, panicked, or its runtime shut down. Dropping
 /// it detaches the task.
+///
+/// # Examples
+///
+/// ```
+/// use anyio_core::backend::{JoinHandle, Runtime};
+/// use anyio_backend_tokio::{TokioRuntime, TokioJoinHandle};
+///
+/// TokioRuntime
+///     .block_on(async {
+///         let task: TokioJoinHandle<u32> = TokioRuntime.spawn(async { 7 });
+///         assert_eq!(task.await, Some(7));
+///
+///         let stuck = TokioRuntime.spawn(std::future::pending::<()>());
+///         stuck.abort();
+///         assert_eq!(stuck.await, None);
+///
+///         let panicked = TokioRuntime.spawn(async { panic!("expected") });
+///         assert_eq!(panicked.await, None::<()>);
+///     })
+///     .unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it, or a pending `.await` on it, detaches the task, which keeps
+/// running.
 pub struct TokioJoinHandle<T> {
     inner: tokio::task::JoinHandle<T>,
 }

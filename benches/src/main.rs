@@ -194,6 +194,14 @@ fn cases() -> Vec<Case> {
             native: sleep_native,
         },
         Case {
+            name: "sleep_only_10k_1ms",
+            backends: &Rt::ALL,
+            target: 1.05,
+            unit: Unit::Millis,
+            facade: sleep_only_facade,
+            native: sleep_native,
+        },
+        Case {
             name: "move_on_after_ready",
             backends: &[Rt::Tokio],
             target: 1.2,
@@ -299,6 +307,38 @@ fn sleep_native(rt: Rt) -> Duration {
                         async_io::Timer::after(SLEEP_FOR).await;
                     })
                 })
+                .collect();
+            for handle in handles {
+                handle.await;
+            }
+        }),
+    }
+}
+
+/// The sleep primitive alone: `SLEEP_N` native spawns on the native runtime, exactly as
+/// [`sleep_native`], each awaiting `anyio::sleep` (which detects the runtime) instead of the
+/// runtime's own sleep.
+fn sleep_only_facade(rt: Rt) -> Duration {
+    match rt {
+        Rt::Tokio => on_native(rt, || async {
+            let handles: Vec<_> = (0..SLEEP_N)
+                .map(|_| tokio::spawn(async { anyio::sleep(SLEEP_FOR).await }))
+                .collect();
+            for handle in handles {
+                handle.await.expect("task failed");
+            }
+        }),
+        Rt::AsyncStd => on_native(rt, || async {
+            let handles: Vec<_> = (0..SLEEP_N)
+                .map(|_| async_std::task::spawn(async { anyio::sleep(SLEEP_FOR).await }))
+                .collect();
+            for handle in handles {
+                handle.await;
+            }
+        }),
+        Rt::Smol => on_native(rt, || async {
+            let handles: Vec<_> = (0..SLEEP_N)
+                .map(|_| NATIVE_SMOL.spawn(async { anyio::sleep(SLEEP_FOR).await }))
                 .collect();
             for handle in handles {
                 handle.await;

@@ -6,6 +6,24 @@
 //! checkpoint inside a cancelled scope stays cancelled. A shielded scope is immune to the
 //! cancellation of scopes outside it, and an outer scope waits for the shielded part (and for
 //! task-group children) to finish before it drops its body.
+//!
+//! Everything here is generic over the [`Runtime`](crate::backend::Runtime) that serves
+//! deadlines; the `anyio` facade re-exports it for its `AnyRuntime`.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use anyio_core::cancel::CancelScope;
+//!
+//! # anyio::run(async {
+//! let scope = CancelScope::<anyio::AnyRuntime>::new();
+//! let handle = scope.handle();
+//! handle.set_deadline(Some(std::time::Instant::now() + Duration::from_millis(5)));
+//! assert_eq!(scope.run(anyio::sleep_forever()).await, None);
+//! assert!(handle.cancelled_caught());
+//! # }).unwrap();
+//! ```
 
 mod handle;
 pub(crate) mod instant;

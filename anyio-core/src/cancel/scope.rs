@@ -15,7 +15,23 @@ use crate::context;
 /// A cancel scope, ready to run one body.
 ///
 /// Configure it (deadline, shield), take a [`CancelHandle`] if other tasks need to cancel it,
-/// then [`run`](Self::run) a future inside it.
+/// then [`run`](Self::run) a future inside it. `R` is the runtime whose timer serves the
+/// deadline; the `anyio` facade names this type `anyio::CancelScope`, for its `AnyRuntime`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use anyio_core::cancel::CancelScope;
+///
+/// # anyio::run(async {
+/// let deadline = Instant::now() + Duration::from_millis(5);
+/// let scope = CancelScope::<anyio::AnyRuntime>::with_deadline(deadline);
+/// let handle = scope.handle();
+/// assert_eq!(scope.run(anyio::sleep(Duration::from_secs(5))).await, None);
+/// assert!(handle.cancelled_caught());
+/// # }).unwrap();
+/// ```
 pub struct CancelScope<R> {
     node: Arc<ScopeNode>,
     _runtime: PhantomData<fn() -> R>,
@@ -23,6 +39,15 @@ pub struct CancelScope<R> {
 
 impl<R: Runtime> CancelScope<R> {
     /// A scope with no deadline and no shield.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let scope = anyio::CancelScope::new();
+    /// assert_eq!(scope.run(async { 1 + 1 }).await, Some(2));
+    /// # }).unwrap();
+    /// ```
     pub fn new() -> Self {
         Self {
             node: ScopeNode::new(false),
@@ -31,6 +56,25 @@ impl<R: Runtime> CancelScope<R> {
     }
 
     /// A scope that cancels itself at `deadline` (at once if it has passed).
+    ///
+    /// # Examples
+    ///
+    /// A deadline in the past cancels the scope on entry, before the body first runs:
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// # anyio::run(async {
+    /// static RAN: AtomicBool = AtomicBool::new(false);
+    /// let past = Instant::now() - Duration::from_millis(1);
+    /// let outcome = anyio::CancelScope::with_deadline(past)
+    ///     .run(async { RAN.store(true, Ordering::Relaxed) })
+    ///     .await;
+    /// assert_eq!(outcome, None);
+    /// assert!(!RAN.load(Ordering::Relaxed));
+    /// # }).unwrap();
+    /// ```
     pub fn with_deadline(deadline: Instant) -> Self {
         let scope = Self::new();
         scope.node.init_deadline(Some(deadline));
@@ -39,12 +83,69 @@ impl<R: Runtime> CancelScope<R> {
 
     /// Shields the body from cancellation of scopes outside this one. The scope's own deadline
     /// and [`CancelHandle::cancel`] still apply.
+    ///
+    /// While a shielded scope runs, a cancelled outer scope defers dropping its body until the
+    /// shielded part has finished; the body is then dropped at its next suspension point.
+    ///
+    /// # Examples
+    ///
+    /// Cleanup that must finish even though the task is being cancelled, with its own time
+    /// limit:
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// # anyio::run(async {
+    /// static FLUSHED: AtomicBool = AtomicBool::new(false);
+    /// let outer = anyio::CancelScope::new();
+    /// let cancel_outer = outer.handle();
+    /// let outcome = outer
+    ///     .run(async move {
+    ///         cancel_outer.cancel();
+    ///         let limit = Instant::now() + Duration::from_secs(1);
+    ///         anyio::CancelScope::with_deadline(limit)
+    ///             .shield(true)
+    ///             .run(async {
+    ///                 anyio::sleep(Duration::from_millis(5)).await; // runs despite the cancel
+    ///                 FLUSHED.store(true, Ordering::Relaxed);
+    ///             })
+    ///             .await;
+    ///         anyio::checkpoint().await; // the outer cancellation takes effect here
+    ///         unreachable!();
+    ///     })
+    ///     .await;
+    /// assert!(outcome.is_none());
+    /// assert!(FLUSHED.load(Ordering::Relaxed));
+    /// # }).unwrap();
+    /// ```
     pub fn shield(self, shield: bool) -> Self {
         self.node.set_shield(shield);
         self
     }
 
     /// A handle to cancel this scope or move its deadline, from any task or thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let scope = anyio::CancelScope::new();
+    /// let handle = scope.handle();
+    /// let outcome = anyio::task_group(|tg| async move {
+    ///     tg.spawn(async move {
+    ///         anyio::sleep(Duration::from_millis(5)).await;
+    ///         handle.cancel();
+    ///         Ok(())
+    ///     })?;
+    ///     Ok::<_, anyio::BoxError>(scope.run(anyio::sleep_forever()).await)
+    /// })
+    /// .await;
+    /// assert!(outcome.unwrap().is_none());
+    /// # }).unwrap();
+    /// ```
     pub fn handle(&self) -> CancelHandle {
         CancelHandle {
             node: Arc::clone(&self.node),
@@ -52,12 +153,58 @@ impl<R: Runtime> CancelScope<R> {
     }
 
     /// Cancels the scope; if it has not started yet, its body is dropped unpolled on entry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let scope = anyio::CancelScope::new();
+    /// scope.cancel();
+    /// let outcome = scope.run(async { unreachable!("never polled") }).await;
+    /// assert_eq!(outcome, None::<()>);
+    /// # }).unwrap();
+    /// ```
     pub fn cancel(&self) {
         self.node.cancel();
     }
 
     /// Runs `body` inside the scope: `Some(output)` if it completed, `None` if the scope caught
     /// its own cancellation.
+    ///
+    /// When the scope is cancelled, the body is dropped at its next suspension point, once any
+    /// shielded part and any task-group children started inside it have finished. If an outer
+    /// scope's cancellation stops the body instead, this future never completes: the outer
+    /// scope drops it along with the body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let scope = anyio::CancelScope::new();
+    /// let handle = scope.handle();
+    /// let outcome = scope
+    ///     .run(async move {
+    ///         anyio::sleep(Duration::from_millis(1)).await;
+    ///         handle.cancel();
+    ///         anyio::sleep(Duration::from_secs(60)).await;
+    ///         "not reached"
+    ///     })
+    ///     .await;
+    /// assert_eq!(outcome, None);
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the scope has a deadline and its body suspends where [`Runtime::current`] finds no
+    /// runtime to arm the timer on; the message says what to do.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the returned future drops the body, exactly as cancelling the scope would; it is
+    /// as cancel safe as the body is.
     pub fn run<F: Future>(self, body: F) -> Scoped<F, R> {
         Scoped::new(self.node, body)
     }
@@ -82,6 +229,32 @@ impl<R> fmt::Debug for CancelScope<R> {
 /// The earliest deadline that applies to the calling code: the minimum over the enclosing
 /// scopes up to and including the nearest shield. `None` means no deadline; a scope that has
 /// been cancelled counts as a deadline in the past.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use anyio::current_effective_deadline;
+///
+/// # anyio::run(async {
+/// let outer = Instant::now() + Duration::from_secs(10);
+/// let inner = Instant::now() + Duration::from_secs(20);
+/// anyio::CancelScope::with_deadline(outer)
+///     .run(async move {
+///         anyio::CancelScope::with_deadline(inner)
+///             .run(async move {
+///                 assert_eq!(current_effective_deadline(), Some(outer)); // the earlier one
+///             })
+///             .await;
+///         anyio::CancelScope::new()
+///             .shield(true)
+///             .run(async { assert_eq!(current_effective_deadline(), None) })
+///             .await;
+///     })
+///     .await;
+/// assert_eq!(current_effective_deadline(), None); // outside every scope
+/// # }).unwrap();
+/// ```
 pub fn current_effective_deadline() -> Option<Instant> {
     context::with_current(|node| node.and_then(ScopeNode::effective_deadline))
 }

@@ -25,11 +25,31 @@ pin_project! {
     /// A future running a body inside a cancel scope; resolves to `Some(output)`, or `None`
     /// when the scope caught its own cancellation and dropped the body.
     ///
-    /// Created by [`CancelScope::run`](super::CancelScope::run).
+    /// Created by [`CancelScope::run`](super::CancelScope::run),
+    /// [`move_on_after`](super::move_on_after) and [`move_on_at`](super::move_on_at).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use anyio_core::cancel::Scoped;
+    ///
+    /// # anyio::run(async {
+    /// let scoped: Scoped<_, anyio::AnyRuntime> =
+    ///     anyio::move_on_after(Duration::from_millis(5), anyio::sleep_forever());
+    /// assert_eq!(scoped.await, None);
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the scope has a deadline and its body suspends where `R::current()` finds no runtime
+    /// to arm the timer on; the message says what to do.
     ///
     /// # Cancel safety
     ///
-    /// Dropping it drops the body, exactly as cancelling the scope would.
+    /// Dropping it drops the body, exactly as cancelling the scope would; it is as cancel safe
+    /// as the body is.
     #[must_use = "futures do nothing unless polled"]
     pub struct Scoped<F, R: Runtime> {
         #[pin]

@@ -12,16 +12,81 @@ use super::scoped::Scoped;
 use crate::backend::Runtime;
 use crate::error::TimeoutError;
 
-/// The future returned by [`move_on_after`] and [`move_on_at`].
+/// The future returned by [`move_on_after`] and [`move_on_at`]: a [`Scoped`] whose scope has
+/// a deadline.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use anyio_core::cancel::{move_on_after, MoveOnAfter};
+///
+/// # anyio::run(async {
+/// let fast: MoveOnAfter<_, anyio::AnyRuntime> =
+///     move_on_after(Duration::from_secs(1), async { 7 });
+/// assert_eq!(fast.await, Some(7));
+/// # }).unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// Dropping it drops the body; it is as cancel safe as the body is.
 pub type MoveOnAfter<F, R> = Scoped<F, R>;
 
 /// Runs `body` with a deadline `delay` after it starts: `Some(output)` if it finished in time,
 /// `None` if the deadline passed first (the body is dropped at its next suspension point).
+///
+/// The deadline is counted from the first poll, not from this call.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use anyio::AnyRuntime;
+/// use anyio_core::cancel::move_on_after;
+///
+/// # anyio::run(async {
+/// let slow = move_on_after::<_, AnyRuntime>(Duration::from_millis(5), anyio::sleep_forever());
+/// assert_eq!(slow.await, None);
+/// # }).unwrap();
+/// ```
+///
+/// # Panics
+///
+/// When the body suspends where `R::current()` finds no runtime to arm the timer on; the
+/// message says what to do.
+///
+/// # Cancel safety
+///
+/// Dropping the future drops `body`; it is as cancel safe as `body` is.
 pub fn move_on_after<F: Future, R: Runtime>(delay: Duration, body: F) -> MoveOnAfter<F, R> {
     Scoped::with_delay(ScopeNode::new(false), delay, body)
 }
 
-/// Like [`move_on_after`], with an absolute deadline.
+/// Like [`move_on_after`], with an absolute deadline (already passed: cancelled on entry,
+/// before the body first runs).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use anyio::AnyRuntime;
+/// use anyio_core::cancel::move_on_at;
+///
+/// # anyio::run(async {
+/// let deadline = Instant::now() + Duration::from_secs(1);
+/// assert_eq!(move_on_at::<_, AnyRuntime>(deadline, async { 7 }).await, Some(7));
+/// # }).unwrap();
+/// ```
+///
+/// # Panics
+///
+/// When the body suspends where `R::current()` finds no runtime to arm the timer on; the
+/// message says what to do.
+///
+/// # Cancel safety
+///
+/// Dropping the future drops `body`; it is as cancel safe as `body` is.
 pub fn move_on_at<F: Future, R: Runtime>(deadline: Instant, body: F) -> MoveOnAfter<F, R> {
     let node = ScopeNode::new(false);
     node.init_deadline(Some(deadline));
@@ -29,7 +94,34 @@ pub fn move_on_at<F: Future, R: Runtime>(deadline: Instant, body: F) -> MoveOnAf
 }
 
 /// Runs `body` with a deadline `delay` after it starts, failing with [`TimeoutError`] if the
-/// deadline passes first.
+/// deadline passes first (the body is dropped at its next suspension point).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use anyio::AnyRuntime;
+/// use anyio_core::cancel::fail_after;
+///
+/// # anyio::run(async {
+/// let slow = fail_after::<_, AnyRuntime>(Duration::from_millis(5), anyio::sleep_forever());
+/// assert!(slow.await.is_err());
+/// # }).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// [`TimeoutError`] only when this deadline was reached; an outer scope's cancellation is
+/// caught by that scope instead.
+///
+/// # Panics
+///
+/// When the body suspends where `R::current()` finds no runtime to arm the timer on; the
+/// message says what to do.
+///
+/// # Cancel safety
+///
+/// Dropping the future drops `body`; it is as cancel safe as `body` is.
 pub fn fail_after<F: Future, R: Runtime>(delay: Duration, body: F) -> FailAfter<F, R> {
     FailAfter {
         inner: move_on_after(delay, body),
@@ -37,6 +129,32 @@ pub fn fail_after<F: Future, R: Runtime>(delay: Duration, body: F) -> FailAfter<
 }
 
 /// Like [`fail_after`], with an absolute deadline.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use anyio::AnyRuntime;
+/// use anyio_core::cancel::fail_at;
+///
+/// # anyio::run(async {
+/// let deadline = Instant::now() + Duration::from_secs(1);
+/// assert_eq!(fail_at::<_, AnyRuntime>(deadline, async { 7 }).await, Ok(7));
+/// # }).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// [`TimeoutError`] only when this deadline was reached.
+///
+/// # Panics
+///
+/// When the body suspends where `R::current()` finds no runtime to arm the timer on; the
+/// message says what to do.
+///
+/// # Cancel safety
+///
+/// Dropping the future drops `body`; it is as cancel safe as `body` is.
 pub fn fail_at<F: Future, R: Runtime>(deadline: Instant, body: F) -> FailAfter<F, R> {
     FailAfter {
         inner: move_on_at(deadline, body),
@@ -44,11 +162,34 @@ pub fn fail_at<F: Future, R: Runtime>(deadline: Instant, body: F) -> FailAfter<F
 }
 
 pin_project! {
-    /// The future returned by [`fail_after`] and [`fail_at`].
+    /// The future returned by [`fail_after`] and [`fail_at`]: `Ok(output)`, or
+    /// `Err(TimeoutError)` when the deadline passed first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use anyio_core::cancel::FailAfter;
+    ///
+    /// # anyio::run(async {
+    /// let fast: FailAfter<_, anyio::AnyRuntime> =
+    ///     anyio::fail_after(Duration::from_secs(1), async { 7 });
+    /// assert_eq!(fast.await, Ok(7));
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TimeoutError`] only when this future's own deadline was reached.
+    ///
+    /// # Panics
+    ///
+    /// When the body suspends where `R::current()` finds no runtime to arm the timer on; the
+    /// message says what to do.
     ///
     /// # Cancel safety
     ///
-    /// Dropping it drops the body.
+    /// Dropping it drops the body; it is as cancel safe as the body is.
     #[must_use = "futures do nothing unless polled"]
     #[derive(Debug)]
     pub struct FailAfter<F, R: Runtime> {

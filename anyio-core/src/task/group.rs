@@ -100,7 +100,35 @@ impl<R: Runtime, E> GroupShared<R, E> {
 /// A handle to a running task group, passed to the group's body: spawn children with it.
 ///
 /// Cheap to clone; clones can be moved into children, which may spawn more. `E` is the error
-/// type the body and every child return.
+/// type the body and every child return; `R` is the runtime children are spawned on (the
+/// `anyio` facade names this type `anyio::TaskGroup<E>`, for its `AnyRuntime`).
+///
+/// # Examples
+///
+/// A child spawning a grandchild into the same group:
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// # anyio::run(async {
+/// static DONE: AtomicU32 = AtomicU32::new(0);
+/// anyio::task_group(|tg| async move {
+///     let inner = tg.clone();
+///     tg.spawn(async move {
+///         inner.spawn(async {
+///             DONE.fetch_add(1, Ordering::Relaxed);
+///             Ok(())
+///         })?;
+///         DONE.fetch_add(1, Ordering::Relaxed);
+///         Ok::<_, anyio::BoxError>(())
+///     })?;
+///     Ok(())
+/// })
+/// .await
+/// .unwrap();
+/// assert_eq!(DONE.load(Ordering::Relaxed), 2); // the group waited for both
+/// # }).unwrap();
+/// ```
 pub struct TaskGroup<R: Runtime, E> {
     shared: Arc<GroupShared<R, E>>,
 }
@@ -128,6 +156,36 @@ impl<R: Runtime, E> fmt::Debug for TaskGroup<R, E> {
 impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
     /// Spawns `future` as a child of the group. An `Err` (or a panic) from it cancels the
     /// group, which then reports that failure.
+    ///
+    /// The child runs concurrently with the body (in parallel on multi-threaded runtimes),
+    /// inside the group's cancel scope. The returned [`TaskHandle`] yields its value or cancels
+    /// it alone; dropping the handle leaves the child running in the group.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let total = anyio::task_group(|tg| async move {
+    ///     let handles: Vec<_> = (1..=3)
+    ///         .map(|i| {
+    ///             tg.spawn(async move {
+    ///                 anyio::sleep(Duration::from_millis(i)).await;
+    ///                 Ok(i)
+    ///             })
+    ///         })
+    ///         .collect::<Result<_, _>>()?;
+    ///     let mut total = 0;
+    ///     for handle in handles {
+    ///         total += handle.await?;
+    ///     }
+    ///     Ok::<_, anyio::BoxError>(total)
+    /// })
+    /// .await;
+    /// assert_eq!(total.unwrap(), 6);
+    /// # }).unwrap();
+    /// ```
     ///
     /// # Errors
     ///
@@ -166,6 +224,46 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
     /// Until then, the child's failure is returned by this future (the group carries on), and
     /// dropping this future cancels the child. After `started`, the child belongs to the group
     /// like any other.
+    ///
+    /// # Examples
+    ///
+    /// A service that reports the port it bound before serving:
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// anyio::task_group(|tg| async move {
+    ///     let port = tg
+    ///         .start(|status| async move {
+    ///             let port = 8080; // bind a socket here
+    ///             status.started(port);
+    ///             anyio::sleep_forever().await; // serve
+    ///             Ok(())
+    ///         })
+    ///         .await?;
+    ///     assert_eq!(port, 8080);
+    ///     tg.cancel(); // shut the service down
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The future resolves to a [`StartError`](crate::error::StartError): the child's error if
+    /// it failed before `started`, or that it finished without calling `started`, was
+    /// cancelled first, or could not be spawned because the group had finished.
+    ///
+    /// # Panics
+    ///
+    /// The future re-raises the child's panic if it panicked before `started`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before the child has started cancels the child (and only that
+    /// child). Once the child has started, dropping it loses only the value passed to
+    /// `started`.
     pub fn start<F, Fut, V, T>(&self, f: F) -> StartFuture<V, E>
     where
         F: FnOnce(TaskStatus<V>) -> Fut,
@@ -182,13 +280,54 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
         }
     }
 
-    /// Cancels the whole group: its body and every child. The group then resolves to a
-    /// [`TaskGroupError`] whose [`is_cancelled`](TaskGroupError::is_cancelled) is true.
+    /// Cancels the whole group: its body and every child, each dropped at its next suspension
+    /// point (after any shielded part). The group then resolves to a [`TaskGroupError`] whose
+    /// [`is_cancelled`](TaskGroupError::is_cancelled) is true, unless the body returns without
+    /// suspending again, in which case its value stands (the idiom for shutting down services
+    /// at the end of a body).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let outcome = anyio::task_group(|tg| async move {
+    ///     tg.spawn(async { anyio::sleep_forever().await; Ok(()) })?;
+    ///     anyio::sleep(Duration::from_millis(1)).await;
+    ///     tg.cancel();
+    ///     anyio::sleep_forever().await;
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await;
+    /// assert!(outcome.unwrap_err().is_cancelled());
+    /// # }).unwrap();
+    /// ```
     pub fn cancel(&self) {
         self.shared.node.cancel();
     }
 
     /// A handle to the group's own cancel scope (for deadlines or cancellation from elsewhere).
+    ///
+    /// # Examples
+    ///
+    /// A deadline for the whole group:
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// # anyio::run(async {
+    /// let outcome = anyio::task_group(|tg| async move {
+    ///     let handle = tg.cancel_handle();
+    ///     handle.set_deadline(Some(Instant::now() + Duration::from_millis(5)));
+    ///     tg.spawn(async { anyio::sleep_forever().await; Ok(()) })?;
+    ///     anyio::sleep_forever().await;
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await;
+    /// assert!(outcome.unwrap_err().is_cancelled());
+    /// # }).unwrap();
+    /// ```
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle {
             node: Arc::clone(&self.shared.node),
@@ -200,7 +339,43 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
 /// returned future completes only when the body and every child have finished.
 ///
 /// Resolves to the body's value, or to the first failure; panics of the body or a child are
-/// re-raised here after every child has finished.
+/// re-raised here after every child has finished. The first failure cancels the group: the
+/// body and every other child are dropped at their next suspension point.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::AnyRuntime;
+/// use anyio_core::task::{task_group, TaskGroup};
+///
+/// # anyio::run(async {
+/// let error = task_group(|tg: TaskGroup<AnyRuntime, anyio::BoxError>| async move {
+///     tg.spawn(async { anyio::sleep_forever().await; Ok(()) })?;
+///     tg.spawn(async { Err::<(), _>("disk full".into()) })?;
+///     Ok(())
+/// })
+/// .await
+/// .unwrap_err();
+/// assert_eq!(error.first().unwrap().to_string(), "disk full");
+/// # }).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// The future resolves to [`TaskGroupError`]: the failures, first one first, or "cancelled"
+/// when the group was cancelled through its own handle before the body returned.
+///
+/// # Panics
+///
+/// The future re-raises the first panic of the body or a child, after every child has
+/// finished. It also panics when first polled where [`Runtime::current`] finds no runtime;
+/// the message says what to do.
+///
+/// # Cancel safety
+///
+/// Dropping the future before it completes cancels the body and every child; each child is
+/// dropped at its next suspension point (after any shielded part), so none outlives the
+/// group's owner.
 pub fn task_group<R, E, F, Fut, T>(body: F) -> TaskGroupFuture<R, E, F, Fut>
 where
     R: Runtime,
@@ -219,6 +394,30 @@ where
 
 pin_project! {
     /// The future returned by [`task_group`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::task::TaskGroupFuture;
+    ///
+    /// # anyio::run(async {
+    /// let group: TaskGroupFuture<anyio::AnyRuntime, anyio::BoxError, _, _> =
+    ///     anyio_core::task::task_group(|tg| async move {
+    ///         let child = tg.spawn(async { Ok(5) })?;
+    ///         Ok(child.await?)
+    ///     });
+    /// assert_eq!(group.await.unwrap(), 5);
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Resolves to [`TaskGroupError`] when the body or a child failed, or the group was
+    /// cancelled through its own handle.
+    ///
+    /// # Panics
+    ///
+    /// Re-raises the first panic of the body or a child, after every child has finished.
     ///
     /// # Cancel safety
     ///

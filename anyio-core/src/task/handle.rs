@@ -28,6 +28,33 @@ impl ChildCanceller {
 /// A child task of a task group: await it for the child's value, or cancel that one child.
 ///
 /// Dropping the handle does not affect the child, which stays in its group.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// anyio::task_group(|tg| async move {
+///     let answer = tg.spawn(async { Ok(42) })?;
+///     assert_eq!(answer.await?, 42);
+///
+///     let stuck = tg.spawn(async { anyio::sleep_forever().await; Ok(()) })?;
+///     stuck.cancel();
+///     assert!(stuck.await.unwrap_err().is_cancelled());
+///     Ok::<_, anyio::BoxError>(())
+/// })
+/// .await
+/// .unwrap(); // a cancelled child is not a failure
+/// # }).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// Awaiting it gives [`JoinError`] when the child produced no value: it was cancelled, it
+/// failed (its error went to the group), or it panicked (the group re-raises the panic).
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping the handle, or a pending `.await` on it, does not affect the child.
 pub struct TaskHandle<R: Runtime, T: Send + 'static> {
     join: R::JoinHandle<Outcome<T>>,
     child: ChildCanceller,
@@ -41,6 +68,24 @@ impl<R: Runtime, T: Send + 'static> TaskHandle<R, T> {
     /// Cancels this child only: it is dropped at its next suspension point (after any shielded
     /// part), and its group carries on. A child that has not run yet never runs. Cancelling a
     /// finished child does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let value = anyio::task_group(|tg| async move {
+    ///     let slow = tg.spawn(async { anyio::sleep(Duration::from_secs(60)).await; Ok(1) })?;
+    ///     let fast = tg.spawn(async { Ok(2) })?;
+    ///     slow.cancel();
+    ///     assert!(slow.await.unwrap_err().is_cancelled());
+    ///     Ok::<_, anyio::BoxError>(fast.await?)
+    /// })
+    /// .await;
+    /// assert_eq!(value.unwrap(), 2);
+    /// # }).unwrap();
+    /// ```
     pub fn cancel(&self) {
         self.child.cancel();
     }

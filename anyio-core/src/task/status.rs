@@ -97,6 +97,29 @@ impl<V: Send, E: Send> StartSink<E> for StartSlot<V, E> {
 /// Given to a child spawned with [`TaskGroup::start`](super::TaskGroup::start): call
 /// [`started`](Self::started) once the child is ready.
 ///
+/// # Examples
+///
+/// ```
+/// use anyio::TaskStatus;
+///
+/// async fn serve(status: TaskStatus<u16>) -> Result<(), anyio::BoxError> {
+///     let port = 8080; // bind here
+///     status.started(port);
+///     anyio::sleep_forever().await; // serve here
+///     Ok(())
+/// }
+///
+/// # anyio::run(async {
+/// anyio::task_group(|tg| async move {
+///     assert_eq!(tg.start(serve).await?, 8080);
+///     tg.cancel(); // stop serving
+///     Ok::<_, anyio::BoxError>(())
+/// })
+/// .await
+/// .unwrap();
+/// # }).unwrap();
+/// ```
+///
 /// `started` consumes the status, so it can only be called once:
 ///
 /// ```compile_fail
@@ -116,6 +139,28 @@ impl<V> TaskStatus<V> {
 
     /// Reports that the child is ready, handing `value` to the caller of `start`. From now on
     /// the child's failures go to its group.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let error = anyio::task_group(|tg| async move {
+    ///     let ready = tg
+    ///         .start(|status| async move {
+    ///             status.started("ready");
+    ///             Err::<(), _>("crashed later".into())
+    ///         })
+    ///         .await?;
+    ///     assert_eq!(ready, "ready");
+    ///     anyio::sleep_forever().await;
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// // After `started`, the failure went to the group.
+    /// assert_eq!(error.first().unwrap().to_string(), "crashed later");
+    /// # }).unwrap();
+    /// ```
     pub fn started(self, value: V) {
         self.slot.started(value);
     }
@@ -127,7 +172,36 @@ impl<V> fmt::Debug for TaskStatus<V> {
     }
 }
 
-/// The future returned by [`TaskGroup::start`](super::TaskGroup::start).
+/// The future returned by [`TaskGroup::start`](super::TaskGroup::start): the value the child
+/// passed to [`TaskStatus::started`].
+///
+/// # Examples
+///
+/// ```
+/// use anyio::StartFuture;
+///
+/// # anyio::run(async {
+/// anyio::task_group(|tg| async move {
+///     let start: StartFuture<u16, anyio::BoxError> = tg.start(|status| async move {
+///         status.started(8080);
+///         Ok(())
+///     });
+///     assert_eq!(start.await?, 8080);
+///     Ok::<_, anyio::BoxError>(())
+/// })
+/// .await
+/// .unwrap();
+/// # }).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// Resolves to [`StartError`] when the child failed before `started`, finished without
+/// calling it, was cancelled first, or the group had already finished.
+///
+/// # Panics
+///
+/// Re-raises the child's panic if it panicked before `started`.
 ///
 /// # Cancel safety
 ///
