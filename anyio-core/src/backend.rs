@@ -30,8 +30,12 @@
 //! assert_eq!(answer.unwrap(), Some(42));
 //! ```
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
+mod latched;
 mod locked;
 
+pub use latched::LatchedTimer;
 pub use locked::{LockedJoinHandle, NativeTask};
 
 use std::fmt;

@@ -42,7 +42,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use anyio_core::backend::{self, LockedJoinHandle, NativeTask, NestedRun, NoRuntime, Runtime};
+use anyio_core::backend::{
+    LatchedTimer, LockedJoinHandle, NativeTask, NestedRun, NoRuntime, Runtime,
+};
 use futures_util::FutureExt as _;
 
 /// async-std's global runtime.
@@ -115,10 +117,7 @@ impl Runtime for AsyncStdRuntime {
     }
 
     fn timer(self, deadline: Instant) -> AsyncStdTimer {
-        AsyncStdTimer {
-            timer: async_io::Timer::at(deadline),
-            fired: false,
-        }
+        LatchedTimer::new(async_io::Timer::at(deadline), async_io::Timer::set_at)
     }
 
     /// Runs `future` on the calling thread while async-std's worker threads run spawned tasks.
@@ -157,31 +156,7 @@ impl Runtime for AsyncStdRuntime {
 /// # Cancel safety
 ///
 /// Cancel safe: dropping it only disarms it.
-#[derive(Debug)]
-pub struct AsyncStdTimer {
-    timer: async_io::Timer,
-    // async-io timers never complete again once they have fired.
-    fired: bool,
-}
-
-impl Future for AsyncStdTimer {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if !self.fired {
-            std::task::ready!(Pin::new(&mut self.timer).poll(cx));
-            self.fired = true;
-        }
-        Poll::Ready(())
-    }
-}
-
-impl backend::Timer for AsyncStdTimer {
-    fn reset(mut self: Pin<&mut Self>, deadline: Instant) {
-        self.timer.set_at(deadline);
-        self.fired = false;
-    }
-}
+pub type AsyncStdTimer = LatchedTimer<async_io::Timer>;
 
 /// A task spawned on async-std, as returned by [`Runtime::spawn`] for [`AsyncStdRuntime`].
 ///
@@ -268,96 +243,6 @@ impl<T: Send + 'static> NativeTask for NativeHandle<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anyio_core::backend::JoinHandle as _;
-    use anyio_core::backend::Timer as _;
-    use std::time::Duration;
 
-    #[test]
-    fn current_outside_is_an_error_that_says_what_to_do() {
-        let err = AsyncStdRuntime::current().unwrap_err();
-        assert!(err.to_string().contains("anyio::run"), "{err}");
-    }
-
-    #[test]
-    fn block_on_runs_and_rejects_nesting() {
-        let rt = AsyncStdRuntime;
-        let nested = rt
-            .block_on(async move {
-                assert_eq!(AsyncStdRuntime::current(), Ok(AsyncStdRuntime));
-                rt.block_on(async {})
-            })
-            .unwrap();
-        assert_eq!(nested, Err(NestedRun::new("async-std")));
-    }
-
-    #[test]
-    fn spawn_join_abort_and_panic() {
-        let rt = AsyncStdRuntime;
-        rt.block_on(async move {
-            assert_eq!(rt.spawn(async { 7 }).await, Some(7));
-
-            let pending = rt.spawn(std::future::pending::<()>());
-            pending.abort();
-            assert_eq!(pending.await, None);
-
-            let panicked = rt.spawn(async { panic!("expected test panic") });
-            assert_eq!(panicked.await, None::<()>);
-        })
-        .unwrap();
-    }
-
-    #[test]
-    fn aborting_drops_the_future() {
-        struct SendOnDrop(std::sync::mpsc::Sender<()>);
-        impl Drop for SendOnDrop {
-            fn drop(&mut self) {
-                let _ = self.0.send(());
-            }
-        }
-        let rt = AsyncStdRuntime;
-        let (tx, rx) = std::sync::mpsc::channel();
-        rt.block_on(async move {
-            let guard = SendOnDrop(tx);
-            let handle = rt.spawn(async move {
-                let _guard = guard;
-                std::future::pending::<()>().await;
-            });
-            async_std::task::yield_now().await;
-            handle.abort();
-            assert_eq!(handle.await, None);
-        })
-        .unwrap();
-        rx.recv_timeout(Duration::from_secs(5)).unwrap();
-    }
-
-    #[test]
-    fn dropping_the_handle_detaches() {
-        let rt = AsyncStdRuntime;
-        let (tx, rx) = std::sync::mpsc::channel();
-        drop(rt.spawn(async move {
-            async_std::task::yield_now().await;
-            tx.send(()).unwrap();
-        }));
-        rx.recv_timeout(Duration::from_secs(5)).unwrap();
-    }
-
-    #[test]
-    fn timers_fire_stay_ready_reset_and_accept_absurd_deadlines() {
-        let rt = AsyncStdRuntime;
-        rt.block_on(async move {
-            let mut timer = Box::pin(rt.timer(Instant::now() + Duration::from_secs(1 << 40)));
-            timer
-                .as_mut()
-                .reset(Instant::now() + Duration::from_millis(5));
-            timer.as_mut().await;
-            timer.as_mut().await;
-            timer
-                .as_mut()
-                .reset(Instant::now() + Duration::from_millis(5));
-            let start = Instant::now();
-            timer.as_mut().await;
-            assert!(start.elapsed() >= Duration::from_millis(4));
-        })
-        .unwrap();
-    }
+    anyio_core::runtime_conformance_tests!(AsyncStdRuntime);
 }

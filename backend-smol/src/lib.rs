@@ -48,7 +48,9 @@ use std::task::{Context, Poll};
 use std::thread;
 use std::time::Instant;
 
-use anyio_core::backend::{self, LockedJoinHandle, NativeTask, NestedRun, NoRuntime, Runtime};
+use anyio_core::backend::{
+    LatchedTimer, LockedJoinHandle, NativeTask, NestedRun, NoRuntime, Runtime,
+};
 use async_executor::{Executor, Task};
 use futures_util::FutureExt as _;
 
@@ -161,10 +163,7 @@ impl Runtime for SmolRuntime {
     }
 
     fn timer(self, deadline: Instant) -> SmolTimer {
-        SmolTimer {
-            timer: async_io::Timer::at(deadline),
-            fired: false,
-        }
+        LatchedTimer::new(async_io::Timer::at(deadline), async_io::Timer::set_at)
     }
 
     /// Runs `future` on the calling thread, which also runs spawned tasks meanwhile.
@@ -206,31 +205,7 @@ impl Runtime for SmolRuntime {
 /// # Cancel safety
 ///
 /// Cancel safe: dropping it only disarms it.
-#[derive(Debug)]
-pub struct SmolTimer {
-    timer: async_io::Timer,
-    // async-io timers never complete again once they have fired.
-    fired: bool,
-}
-
-impl Future for SmolTimer {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if !self.fired {
-            std::task::ready!(Pin::new(&mut self.timer).poll(cx));
-            self.fired = true;
-        }
-        Poll::Ready(())
-    }
-}
-
-impl backend::Timer for SmolTimer {
-    fn reset(mut self: Pin<&mut Self>, deadline: Instant) {
-        self.timer.set_at(deadline);
-        self.fired = false;
-    }
-}
+pub type SmolTimer = LatchedTimer<async_io::Timer>;
 
 /// A task spawned on smol, as returned by [`Runtime::spawn`] for [`SmolRuntime`].
 ///
@@ -332,33 +307,8 @@ impl<T> Drop for DetachOnDrop<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anyio_core::backend::JoinHandle as _;
-    use anyio_core::backend::Timer as _;
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
 
-    #[test]
-    fn current_outside_is_an_error_that_says_what_to_do() {
-        let err = SmolRuntime::current().unwrap_err();
-        assert!(err.to_string().contains("anyio::run"), "{err}");
-    }
-
-    #[test]
-    fn block_on_runs_rejects_nesting_and_restores_the_flag() {
-        let rt = SmolRuntime;
-        let nested = rt
-            .block_on(async move {
-                assert_eq!(SmolRuntime::current(), Ok(SmolRuntime));
-                rt.block_on(async {})
-            })
-            .unwrap();
-        assert_eq!(nested, Err(NestedRun::new("smol")));
-        assert!(!SmolRuntime::is_inside());
-
-        let panicked = panic::catch_unwind(|| rt.block_on(async { panic!("expected test panic") }));
-        assert!(panicked.is_err());
-        assert!(!SmolRuntime::is_inside());
-    }
+    anyio_core::runtime_conformance_tests!(SmolRuntime);
 
     #[test]
     fn workers_count_as_inside() {
@@ -367,69 +317,5 @@ mod tests {
             async_io::block_on(rt.spawn(async { SmolRuntime::current().is_ok() }))
         });
         assert_eq!(inside.join().unwrap(), Some(true));
-    }
-
-    #[test]
-    fn spawn_join_abort_and_panic() {
-        let rt = SmolRuntime;
-        rt.block_on(async move {
-            assert_eq!(rt.spawn(async { 7 }).await, Some(7));
-
-            let pending = rt.spawn(std::future::pending::<()>());
-            pending.abort();
-            assert_eq!(pending.await, None);
-
-            let panicked = rt.spawn(async { panic!("expected test panic") });
-            assert_eq!(panicked.await, None::<()>);
-        })
-        .unwrap();
-    }
-
-    #[test]
-    fn abort_wakes_a_waiting_joiner() {
-        let rt = SmolRuntime;
-        rt.block_on(async move {
-            // Locked only while polling, so the other thread can abort while the joiner waits.
-            let handle = Arc::new(Mutex::new(rt.spawn(std::future::pending::<()>())));
-            let aborter = handle.clone();
-            thread::spawn(move || {
-                thread::sleep(Duration::from_millis(20));
-                aborter.lock().unwrap().abort();
-            });
-            let joined = std::future::poll_fn(|cx| Pin::new(&mut *handle.lock().unwrap()).poll(cx));
-            assert_eq!(joined.await, None);
-        })
-        .unwrap();
-    }
-
-    #[test]
-    fn dropping_the_handle_detaches() {
-        let rt = SmolRuntime;
-        let (tx, rx) = std::sync::mpsc::channel();
-        drop(rt.spawn(async move {
-            futures_util::future::ready(()).await;
-            tx.send(()).unwrap();
-        }));
-        rx.recv_timeout(Duration::from_secs(5)).unwrap();
-    }
-
-    #[test]
-    fn timers_fire_stay_ready_reset_and_accept_absurd_deadlines() {
-        let rt = SmolRuntime;
-        rt.block_on(async move {
-            let mut timer = Box::pin(rt.timer(Instant::now() + Duration::from_secs(1 << 40)));
-            timer
-                .as_mut()
-                .reset(Instant::now() + Duration::from_millis(5));
-            timer.as_mut().await;
-            timer.as_mut().await;
-            timer
-                .as_mut()
-                .reset(Instant::now() + Duration::from_millis(5));
-            let start = Instant::now();
-            timer.as_mut().await;
-            assert!(start.elapsed() >= Duration::from_millis(4));
-        })
-        .unwrap();
     }
 }
