@@ -240,8 +240,12 @@ impl<F: Future, D: Deadline> Future for ScopeFuture<F, D> {
         match *this.phase {
             Phase::Fresh => {
                 let node = this.node.get();
+                // An unset parent already reads as "none": skip the once-cell when there is
+                // nothing to link to.
                 if node.parent().is_none() {
-                    node.set_parent(context::current());
+                    if let Some(parent) = context::current() {
+                        node.set_parent(Some(parent));
+                    }
                 }
                 if let Some(delay) = this.delay.take() {
                     let entered = instant::to_nanos(std::time::Instant::now());
