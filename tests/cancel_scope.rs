@@ -420,3 +420,36 @@ async fn huge_deadlines_behave_as_forever() {
     let forever = anyio::move_on_after(ms(20), anyio::sleep_until(far)).await;
     assert_eq!(forever, None);
 }
+
+#[anyio::test]
+async fn scopes_finishing_at_once_still_link_what_they_contain() {
+    let outcome = anyio::move_on_after(Duration::from_secs(5), async {
+        let inner = anyio::move_on_after(Duration::from_secs(60), async {
+            current_effective_deadline()
+        })
+        .await;
+        (inner, current_effective_deadline())
+    })
+    .await;
+    let (inner, outer) = outcome.expect("finished in time");
+    let (inner, outer) = (inner.unwrap().unwrap(), outer.unwrap());
+    assert_eq!(
+        inner, outer,
+        "the nearer outer deadline applies inside the inner scope"
+    );
+}
+
+#[anyio::test]
+async fn deadline_passing_during_the_first_poll_is_caught_at_the_next_checkpoint() {
+    let reached = Counter::new();
+    let r = reached.clone();
+    let outcome = anyio::move_on_after(ms(1), async move {
+        // Blocks past the deadline without suspending.
+        std::thread::sleep(ms(5));
+        checkpoint().await;
+        r.bump();
+    })
+    .await;
+    assert_eq!(outcome, None);
+    assert_eq!(reached.get(), 0);
+}

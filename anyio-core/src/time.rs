@@ -36,7 +36,9 @@ use crate::context;
 
 /// Whether the code being polled is inside a cancelled scope (and not shielded from it).
 pub(crate) fn is_cancelled() -> bool {
-    context::with_current(|node| node.is_some_and(|n| n.cause(&mut Now::default()) != Cause::None))
+    context::with_current(|scope| {
+        scope.is_some_and(|s| s.cause(&mut Now::default()) != Cause::None)
+    })
 }
 
 /// Sleeps for `delay` on runtime `R`'s timers; a checkpoint even when `delay` is zero.

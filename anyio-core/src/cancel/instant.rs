@@ -27,11 +27,6 @@ pub(crate) fn from_nanos(nanos: u64) -> Option<Instant> {
     epoch().checked_add(Duration::from_nanos(nanos))
 }
 
-/// `now + delay` in nanoseconds, [`NEVER`] when that cannot be represented.
-pub(crate) fn nanos_after(now: u64, delay: Duration) -> u64 {
-    u64::try_from(delay.as_nanos()).map_or(NEVER, |delay| now.saturating_add(delay))
-}
-
 /// `now + delay`, or `None` ("never") when that cannot be represented.
 pub(crate) fn after(now: Instant, delay: Duration) -> Option<Instant> {
     let at = now.checked_add(delay)?;

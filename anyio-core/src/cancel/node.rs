@@ -32,12 +32,7 @@ pub(crate) enum Cause {
 pub(crate) struct Now(Option<u64>);
 
 impl Now {
-    /// A reading taken earlier in the same decision, in [`instant`] nanoseconds.
-    pub(crate) fn at(nanos: u64) -> Self {
-        Self(Some(nanos))
-    }
-
-    fn nanos(&mut self) -> u64 {
+    pub(crate) fn nanos(&mut self) -> u64 {
         *self
             .0
             .get_or_insert_with(|| instant::to_nanos(Instant::now()))

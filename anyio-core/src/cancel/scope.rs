@@ -256,5 +256,5 @@ impl<R> fmt::Debug for CancelScope<R> {
 /// # }).unwrap();
 /// ```
 pub fn current_effective_deadline() -> Option<Instant> {
-    context::with_current(|node| node.and_then(ScopeNode::effective_deadline))
+    context::with_current(|scope| scope.and_then(|s| s.effective_deadline()))
 }

@@ -12,7 +12,7 @@ use pin_project_lite::pin_project;
 use super::instant;
 use super::node::{Cause, Now, ScopeNode};
 use crate::backend::{Runtime, Timer};
-use crate::context;
+use crate::context::{self, Frame, LazyScope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -66,7 +66,7 @@ pin_project! {
         #[pin]
         deadline: D,
         node: NodeSlot,
-        delay: Option<Duration>,
+        entry_deadline: Option<EntryDeadline>,
         phase: Phase,
         registered: bool,
         deferring: bool,
@@ -75,7 +75,10 @@ pin_project! {
     impl<F, D> PinnedDrop for ScopeFuture<F, D> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            leave(this.node.get(), this.phase, this.registered, this.deferring);
+            // A lazy scope dropped before it needed a node has nothing to undo.
+            if let Some(node) = this.node.0.as_deref() {
+                leave(node, this.phase, this.registered, this.deferring);
+            }
         }
     }
 }
@@ -144,26 +147,59 @@ impl<R: Runtime> Deadline for DeadlineTimer<R> {
 
 impl<F, R: Runtime> std::fmt::Debug for Scoped<F, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let node = self.inner.node.get();
-        f.debug_struct("Scoped")
-            .field("deadline", &node.deadline())
-            .field("shield", &node.is_shielded())
-            .field("cancel_called", &node.cancel_called())
-            .finish_non_exhaustive()
+        let mut debug = f.debug_struct("Scoped");
+        match &self.inner.node.0 {
+            Some(node) => debug
+                .field("deadline", &node.deadline())
+                .field("shield", &node.is_shielded())
+                .field("cancel_called", &node.cancel_called()),
+            None => debug.field("entered", &false),
+        };
+        debug.finish_non_exhaustive()
     }
 }
 
 impl<F, R: Runtime> Scoped<F, R> {
     pub(crate) fn new(node: Arc<ScopeNode>, body: F) -> Self {
         Self {
-            inner: ScopeFuture::new(node, None, body),
+            inner: ScopeFuture::new(node, body),
         }
     }
 
-    /// A scope whose deadline is `delay` after the moment it is first polled.
-    pub(crate) fn with_delay(node: Arc<ScopeNode>, delay: Duration, body: F) -> Self {
+    /// A scope nothing else can reach, with a deadline: it needs a node only if its body
+    /// suspends (see [`LazyScope`]).
+    pub(crate) fn lazy(deadline: EntryDeadline, body: F) -> Self {
         Self {
-            inner: ScopeFuture::new(node, Some(delay), body),
+            inner: ScopeFuture {
+                body: Some(body),
+                deadline: DeadlineTimer::default(),
+                node: NodeSlot(None),
+                entry_deadline: Some(deadline),
+                phase: Phase::Fresh,
+                registered: false,
+                deferring: false,
+            },
+        }
+    }
+}
+
+/// The deadline of a scope, fixed when the scope is entered.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum EntryDeadline {
+    /// This long after entry.
+    After(Duration),
+    /// At this instant.
+    At(std::time::Instant),
+}
+
+impl EntryDeadline {
+    /// The deadline for a scope entered at `entered`; `None` when it cannot be represented
+    /// (which means never).
+    fn resolve(self, entered: std::time::Instant) -> Option<std::time::Instant> {
+        match self {
+            // Deadlines too far to store become "never" when a node stores them.
+            Self::After(delay) => entered.checked_add(delay),
+            Self::At(at) => Some(at),
         }
     }
 }
@@ -177,12 +213,12 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
 }
 
 impl<F, D: Default> ScopeFuture<F, D> {
-    pub(crate) fn new(node: Arc<ScopeNode>, delay: Option<Duration>, body: F) -> Self {
+    pub(crate) fn new(node: Arc<ScopeNode>, body: F) -> Self {
         Self {
             body: Some(body),
             deadline: D::default(),
             node: NodeSlot(Some(node)),
-            delay,
+            entry_deadline: None,
             phase: Phase::Fresh,
             registered: false,
             deferring: false,
@@ -238,6 +274,48 @@ impl<F: Future, D: Deadline> Future for ScopeFuture<F, D> {
         let mut this = self.project();
         let mut now = Now::default();
         match *this.phase {
+            Phase::Fresh if this.node.0.is_none() => {
+                let entered = std::time::Instant::now();
+                let deadline = this.entry_deadline.take().and_then(|d| d.resolve(entered));
+                let lazy = LazyScope {
+                    parent: context::current(),
+                    deadline,
+                };
+                match lazy.cause(Some(entered)) {
+                    Cause::Own => {
+                        // Already past its deadline: the body is dropped unpolled.
+                        this.body.set(None);
+                        *this.phase = Phase::Done;
+                        return Poll::Ready(None);
+                    }
+                    // A cancelled enclosing scope will drop us; that needs a node to wait on.
+                    Cause::Ancestor => this.node.0 = Some(lazy.materialize()),
+                    Cause::None => {
+                        let body = this.body.as_mut().as_pin_mut().expect("body present");
+                        let mut frame = Some(Frame::Lazy(lazy));
+                        let polled = context::lend(&mut frame, || body.poll(cx));
+                        let node = match frame.expect("lend gives the frame back") {
+                            Frame::Lazy(_) if polled.is_ready() => {
+                                this.body.set(None);
+                                *this.phase = Phase::Done;
+                                return polled.map(Some);
+                            }
+                            Frame::Lazy(lazy) => lazy.materialize(),
+                            Frame::Node(node) => node,
+                        };
+                        this.node.0 = Some(node);
+                        *this.phase = Phase::Active;
+                        if let Poll::Ready(output) = polled {
+                            this.body.set(None);
+                            leave(this.node.get(), this.phase, this.registered, this.deferring);
+                            return Poll::Ready(Some(output));
+                        }
+                        suspend(this.node, this.registered, this.deadline, Cause::None, cx);
+                        return Poll::Pending;
+                    }
+                }
+                *this.phase = Phase::Active;
+            }
             Phase::Fresh => {
                 let node = this.node.get();
                 // An unset parent already reads as "none": skip the once-cell when there is
@@ -247,10 +325,8 @@ impl<F: Future, D: Deadline> Future for ScopeFuture<F, D> {
                         node.set_parent(Some(parent));
                     }
                 }
-                if let Some(delay) = this.delay.take() {
-                    let entered = instant::to_nanos(std::time::Instant::now());
-                    now = Now::at(entered);
-                    node.init_deadline_nanos(instant::nanos_after(entered, delay));
+                if let Some(deadline) = this.entry_deadline.take() {
+                    node.init_deadline(deadline.resolve(std::time::Instant::now()));
                 }
                 if node.is_shielded() {
                     if let Some(parent) = node.parent() {
@@ -286,31 +362,47 @@ impl<F: Future, D: Deadline> Future for ScopeFuture<F, D> {
             .as_mut()
             .as_pin_mut()
             .expect("body present while active");
-        let polled = context::lend(&mut this.node.0, || body.poll(cx));
-        let node = this.node.get();
+        let mut frame = this.node.0.take().map(Frame::Node);
+        let polled = context::lend(&mut frame, || body.poll(cx));
+        this.node.0 = match frame {
+            Some(Frame::Node(node)) => Some(node),
+            _ => unreachable!("a node frame comes back as lent"),
+        };
         if let Poll::Ready(output) = polled {
             this.body.set(None);
-            leave(node, this.phase, this.registered, this.deferring);
+            leave(this.node.get(), this.phase, this.registered, this.deferring);
             return Poll::Ready(Some(output));
         }
-
-        node.set_waker(cx.waker());
-        if !*this.registered {
-            if let Some(parent) = node.parent() {
-                parent.register_child(this.node.0.as_ref().expect("node returned by lend"));
-                *this.registered = true;
-            }
-        }
-        // A cancellation that raced with the poll above must not be missed: registering first
-        // and checking after means either we see it here or its wake-up reaches us.
-        let after = node.cause(&mut Now::default());
-        if before == Cause::None && catches(node, after) {
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        if after == Cause::None {
-            this.deadline.poll_deadline(node, cx);
-        }
+        suspend(this.node, this.registered, this.deadline, before, cx);
         Poll::Pending
+    }
+}
+
+/// After the body returned `Pending`: make sure cancellation can wake this task, and wait for
+/// the deadline.
+fn suspend<D: Deadline>(
+    slot: &NodeSlot,
+    registered: &mut bool,
+    deadline: Pin<&mut D>,
+    before: Cause,
+    cx: &mut Context<'_>,
+) {
+    let node = slot.get();
+    node.set_waker(cx.waker());
+    if !*registered {
+        if let Some(parent) = node.parent() {
+            parent.register_child(slot.0.as_ref().expect("node present"));
+            *registered = true;
+        }
+    }
+    // A cancellation that raced with the poll must not be missed: registering first and
+    // checking after means either we see it here or its wake-up reaches us.
+    let after = node.cause(&mut Now::default());
+    if before == Cause::None && catches(node, after) {
+        cx.waker().wake_by_ref();
+        return;
+    }
+    if after == Cause::None {
+        deadline.poll_deadline(node, cx);
     }
 }

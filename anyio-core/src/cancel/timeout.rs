@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use super::node::ScopeNode;
-use super::scoped::Scoped;
+use super::scoped::{EntryDeadline, Scoped};
 use crate::backend::Runtime;
 use crate::error::TimeoutError;
 
@@ -60,7 +59,7 @@ pub type MoveOnAfter<F, R> = Scoped<F, R>;
 ///
 /// Dropping the future drops `body`; it is as cancel safe as `body` is.
 pub fn move_on_after<F: Future, R: Runtime>(delay: Duration, body: F) -> MoveOnAfter<F, R> {
-    Scoped::with_delay(ScopeNode::new(false), delay, body)
+    Scoped::lazy(EntryDeadline::After(delay), body)
 }
 
 /// Like [`move_on_after`], with an absolute deadline (already passed: cancelled on entry,
@@ -88,9 +87,7 @@ pub fn move_on_after<F: Future, R: Runtime>(delay: Duration, body: F) -> MoveOnA
 ///
 /// Dropping the future drops `body`; it is as cancel safe as `body` is.
 pub fn move_on_at<F: Future, R: Runtime>(deadline: Instant, body: F) -> MoveOnAfter<F, R> {
-    let node = ScopeNode::new(false);
-    node.init_deadline(Some(deadline));
-    Scoped::new(node, body)
+    Scoped::lazy(EntryDeadline::At(deadline), body)
 }
 
 /// Runs `body` with a deadline `delay` after it starts, failing with [`TimeoutError`] if the

@@ -111,7 +111,7 @@ where
                 node.cancel();
             }
             stage.set(Stage::Running {
-                scoped: ScopeFuture::new(node, None, future),
+                scoped: ScopeFuture::new(node, future),
             });
         }
         let StageProj::Running { scoped } = stage.project() else {
