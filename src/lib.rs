@@ -81,6 +81,8 @@ mod backend;
 mod cancel;
 mod macros;
 mod runtime;
+pub mod streams;
+pub mod sync;
 mod task;
 mod time;
 
@@ -90,6 +92,11 @@ pub use cancel::{
     CancelScope, FailAfter, Scoped, TimeoutError,
 };
 pub use runtime::{AnyJoinHandle, AnyRuntime, AnyTimer};
+pub use streams::memory::{
+    create_memory_object_stream, create_unbounded_memory_object_stream, MemoryObjectReceiver,
+    MemoryObjectSender,
+};
+pub use sync::{CapacityLimiter, Condition, Event, Lock, Semaphore};
 
 /// Makes `async fn main()` the program's entry point: the generated sync `main` runs the body
 /// with [`run`], so the backend is the one named by `ANYIO_BACKEND`, else the default one.

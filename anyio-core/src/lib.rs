@@ -29,5 +29,9 @@ pub mod backend;
 pub mod cancel;
 mod context;
 pub mod error;
+#[allow(unused_imports)] // until every shimmed type has a user
+mod loom;
+pub mod streams;
+pub mod sync;
 pub mod task;
 pub mod time;

@@ -23,6 +23,7 @@ use std::process::ExitCode;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
+use anyio::streams::memory::create_memory_object_stream;
 use async_executor::Executor;
 
 /// Default number of samples per side and case.
@@ -34,6 +35,14 @@ const SPAWN_N: usize = 100_000;
 const SLEEP_N: usize = 10_000;
 /// How long each of them sleeps.
 const SLEEP_FOR: Duration = Duration::from_millis(1);
+/// Items through the channel in the `channel_1m_*` cases.
+const CHANNEL_N: u64 = 1_000_000;
+/// Their channel's capacity.
+const CHANNEL_CAP: usize = 1024;
+/// Round trips in the `ping_pong_*` cases.
+const PING_N: u64 = 100_000;
+/// Acquire/release pairs in `lock_uncontended`.
+const LOCK_OPS: u64 = 1_000_000;
 /// Awaits per sample in `move_on_after_ready`.
 const TIMEOUT_OPS: u64 = 1_000_000;
 
@@ -202,6 +211,62 @@ fn cases() -> Vec<Case> {
             native: sleep_native,
         },
         Case {
+            name: "channel_1m_vs_tokio_mpsc",
+            backends: &Rt::ALL,
+            target: 1.0,
+            unit: Unit::Millis,
+            facade: channel_facade,
+            native: channel_tokio_mpsc,
+        },
+        Case {
+            name: "channel_1m_vs_async_channel",
+            backends: &Rt::ALL,
+            target: 1.0,
+            unit: Unit::Millis,
+            facade: channel_facade,
+            native: channel_async_channel,
+        },
+        Case {
+            name: "channel_1m_vs_flume",
+            backends: &Rt::ALL,
+            target: 1.0,
+            unit: Unit::Millis,
+            facade: channel_facade,
+            native: channel_flume,
+        },
+        Case {
+            name: "ping_pong_vs_tokio_mpsc",
+            backends: &Rt::ALL,
+            target: 1.1,
+            unit: Unit::Millis,
+            facade: ping_pong_facade,
+            native: ping_pong_tokio_mpsc,
+        },
+        Case {
+            name: "ping_pong_vs_async_channel",
+            backends: &Rt::ALL,
+            target: 1.1,
+            unit: Unit::Millis,
+            facade: ping_pong_facade,
+            native: ping_pong_async_channel,
+        },
+        Case {
+            name: "ping_pong_vs_flume",
+            backends: &Rt::ALL,
+            target: 1.1,
+            unit: Unit::Millis,
+            facade: ping_pong_facade,
+            native: ping_pong_flume,
+        },
+        Case {
+            name: "lock_uncontended",
+            backends: &Rt::ALL,
+            target: 1.1,
+            unit: Unit::NanosPerOp(LOCK_OPS),
+            facade: lock_facade,
+            native: lock_tokio_mutex,
+        },
+        Case {
             name: "move_on_after_ready",
             backends: &[Rt::Tokio],
             target: 1.2,
@@ -345,6 +410,232 @@ fn sleep_only_facade(rt: Rt) -> Duration {
             }
         }),
     }
+}
+
+/// Runs two futures as native tasks of `rt` and waits for both: the native sides' spawn.
+async fn native_pair<A, B>(rt: Rt, a: A, b: B)
+where
+    A: Future<Output = ()> + Send + 'static,
+    B: Future<Output = ()> + Send + 'static,
+{
+    match rt {
+        Rt::Tokio => {
+            let (a, b) = (tokio::spawn(a), tokio::spawn(b));
+            a.await.expect("task failed");
+            b.await.expect("task failed");
+        }
+        Rt::AsyncStd => {
+            let (a, b) = (async_std::task::spawn(a), async_std::task::spawn(b));
+            a.await;
+            b.await;
+        }
+        Rt::Smol => {
+            let (a, b) = (NATIVE_SMOL.spawn(a), NATIVE_SMOL.spawn(b));
+            a.await;
+            b.await;
+        }
+    }
+}
+
+/// One producer and one consumer in a task group, `CHANNEL_N` items through a memory object
+/// stream of capacity `CHANNEL_CAP`.
+fn channel_facade(rt: Rt) -> Duration {
+    on_facade(rt, || async {
+        let (tx, rx) = create_memory_object_stream::<u64>(CHANNEL_CAP);
+        anyio::task_group(|tg| async move {
+            tg.spawn(async move {
+                for i in 0..CHANNEL_N {
+                    tx.send(i).await.expect("the receiver is alive");
+                }
+                Ok(())
+            })?;
+            tg.spawn(async move {
+                let mut sum = 0u64;
+                while let Ok(item) = rx.receive().await {
+                    sum += item;
+                }
+                assert_eq!(sum, CHANNEL_N * (CHANNEL_N - 1) / 2);
+                Ok(())
+            })?;
+            Ok::<_, anyio::BoxError>(())
+        })
+        .await
+        .expect("task group failed");
+    })
+}
+
+fn channel_tokio_mpsc(rt: Rt) -> Duration {
+    on_native(rt, move || async move {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(CHANNEL_CAP);
+        let producer = async move {
+            for i in 0..CHANNEL_N {
+                tx.send(i).await.expect("the receiver is alive");
+            }
+        };
+        let consumer = async move {
+            let mut sum = 0u64;
+            while let Some(item) = rx.recv().await {
+                sum += item;
+            }
+            assert_eq!(sum, CHANNEL_N * (CHANNEL_N - 1) / 2);
+        };
+        native_pair(rt, producer, consumer).await;
+    })
+}
+
+fn channel_async_channel(rt: Rt) -> Duration {
+    on_native(rt, move || async move {
+        let (tx, rx) = async_channel::bounded::<u64>(CHANNEL_CAP);
+        let producer = async move {
+            for i in 0..CHANNEL_N {
+                tx.send(i).await.expect("the receiver is alive");
+            }
+        };
+        let consumer = async move {
+            let mut sum = 0u64;
+            while let Ok(item) = rx.recv().await {
+                sum += item;
+            }
+            assert_eq!(sum, CHANNEL_N * (CHANNEL_N - 1) / 2);
+        };
+        native_pair(rt, producer, consumer).await;
+    })
+}
+
+fn channel_flume(rt: Rt) -> Duration {
+    on_native(rt, move || async move {
+        let (tx, rx) = flume::bounded::<u64>(CHANNEL_CAP);
+        let producer = async move {
+            for i in 0..CHANNEL_N {
+                tx.send_async(i).await.expect("the receiver is alive");
+            }
+        };
+        let consumer = async move {
+            let mut sum = 0u64;
+            while let Ok(item) = rx.recv_async().await {
+                sum += item;
+            }
+            assert_eq!(sum, CHANNEL_N * (CHANNEL_N - 1) / 2);
+        };
+        native_pair(rt, producer, consumer).await;
+    })
+}
+
+/// `PING_N` round trips between two tasks over two memory object streams of capacity 1.
+fn ping_pong_facade(rt: Rt) -> Duration {
+    on_facade(rt, || async {
+        let (ping_tx, ping_rx) = create_memory_object_stream::<u64>(1);
+        let (pong_tx, pong_rx) = create_memory_object_stream::<u64>(1);
+        anyio::task_group(|tg| async move {
+            tg.spawn(async move {
+                while let Ok(ball) = ping_rx.receive().await {
+                    pong_tx.send(ball + 1).await.expect("the pinger is alive");
+                }
+                Ok(())
+            })?;
+            tg.spawn(async move {
+                let mut ball = 0;
+                for _ in 0..PING_N {
+                    ping_tx.send(ball).await.expect("the ponger is alive");
+                    ball = pong_rx.receive().await.expect("the ponger is alive");
+                }
+                assert_eq!(ball, PING_N);
+                Ok(())
+            })?;
+            Ok::<_, anyio::BoxError>(())
+        })
+        .await
+        .expect("task group failed");
+    })
+}
+
+fn ping_pong_tokio_mpsc(rt: Rt) -> Duration {
+    on_native(rt, move || async move {
+        let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(1);
+        let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(1);
+        let ponger = async move {
+            while let Some(ball) = ping_rx.recv().await {
+                pong_tx.send(ball + 1).await.expect("the pinger is alive");
+            }
+        };
+        let pinger = async move {
+            let mut ball = 0;
+            for _ in 0..PING_N {
+                ping_tx.send(ball).await.expect("the ponger is alive");
+                ball = pong_rx.recv().await.expect("the ponger is alive");
+            }
+            assert_eq!(ball, PING_N);
+        };
+        native_pair(rt, ponger, pinger).await;
+    })
+}
+
+fn ping_pong_async_channel(rt: Rt) -> Duration {
+    on_native(rt, move || async move {
+        let (ping_tx, ping_rx) = async_channel::bounded::<u64>(1);
+        let (pong_tx, pong_rx) = async_channel::bounded::<u64>(1);
+        let ponger = async move {
+            while let Ok(ball) = ping_rx.recv().await {
+                pong_tx.send(ball + 1).await.expect("the pinger is alive");
+            }
+        };
+        let pinger = async move {
+            let mut ball = 0;
+            for _ in 0..PING_N {
+                ping_tx.send(ball).await.expect("the ponger is alive");
+                ball = pong_rx.recv().await.expect("the ponger is alive");
+            }
+            assert_eq!(ball, PING_N);
+        };
+        native_pair(rt, ponger, pinger).await;
+    })
+}
+
+fn ping_pong_flume(rt: Rt) -> Duration {
+    on_native(rt, move || async move {
+        let (ping_tx, ping_rx) = flume::bounded::<u64>(1);
+        let (pong_tx, pong_rx) = flume::bounded::<u64>(1);
+        let ponger = async move {
+            while let Ok(ball) = ping_rx.recv_async().await {
+                pong_tx
+                    .send_async(ball + 1)
+                    .await
+                    .expect("the pinger is alive");
+            }
+        };
+        let pinger = async move {
+            let mut ball = 0;
+            for _ in 0..PING_N {
+                ping_tx.send_async(ball).await.expect("the ponger is alive");
+                ball = pong_rx.recv_async().await.expect("the ponger is alive");
+            }
+            assert_eq!(ball, PING_N);
+        };
+        native_pair(rt, ponger, pinger).await;
+    })
+}
+
+/// `LOCK_OPS` uncontended acquire/release pairs of an `anyio::sync::Lock`, in one task.
+fn lock_facade(rt: Rt) -> Duration {
+    on_facade(rt, || async {
+        let lock = anyio::sync::Lock::new();
+        for _ in 0..LOCK_OPS {
+            let guard = lock.acquire().await;
+            black_box(&guard);
+        }
+    })
+}
+
+/// `LOCK_OPS` uncontended lock/unlock pairs of a `tokio::sync::Mutex<()>` (runtime-agnostic),
+/// in one task.
+fn lock_tokio_mutex(rt: Rt) -> Duration {
+    on_native(rt, || async {
+        let mutex = tokio::sync::Mutex::new(());
+        for _ in 0..LOCK_OPS {
+            let guard = mutex.lock().await;
+            black_box(&guard);
+        }
+    })
 }
 
 /// `anyio::move_on_after(1 s, ready(1))`, awaited `TIMEOUT_OPS` times in one task.

@@ -92,3 +92,16 @@ impl Log {
         self.0.lock().unwrap().clone()
     }
 }
+
+/// Checks `condition` between short sleeps until it holds; fails the test after 10 seconds,
+/// so a lost wake-up shows as a failure rather than a hang.
+pub async fn wait_until(mut condition: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !condition() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the condition never became true"
+        );
+        anyio::sleep(ms(1)).await;
+    }
+}

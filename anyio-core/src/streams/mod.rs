@@ -1,0 +1,18 @@
+//! Streams: memory object streams (anyio's channels).
+//!
+//! [`memory`] holds the memory object streams: typed, cloneable, cancel-safe channels between
+//! tasks (and OS threads), written once here and run unmodified on every backend.
+//!
+//! # Examples
+//!
+//! ```
+//! use anyio_core::streams::memory::create_memory_object_stream;
+//!
+//! # anyio::run(async {
+//! let (tx, rx) = create_memory_object_stream::<&str>(1);
+//! tx.send("hello").await.unwrap();
+//! assert_eq!(rx.receive().await.unwrap(), "hello");
+//! # }).unwrap();
+//! ```
+
+pub mod memory;
