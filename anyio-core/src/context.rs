@@ -3,7 +3,7 @@
 //! Cancel scopes and task roots set it while they poll their body, so any anyio checkpoint
 //! polled inside them finds its scope chain without being handed it.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -81,16 +81,9 @@ impl View<'_> {
 }
 
 thread_local! {
-    static CURRENT: Cell<Option<Frame>> = const { Cell::new(None) };
-}
-
-/// Restores the previous scope when dropped, so a panicking body cannot leave a stale scope.
-struct Restore(Option<Frame>);
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.0.take()));
-    }
+    // Read far more often (every checkpoint) than written (entering a scope), so readers
+    // borrow in place rather than moving the frame out and back.
+    static CURRENT: RefCell<Option<Frame>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` with the frame in `slot` as the innermost scope of this thread, moving it into the
@@ -116,13 +109,14 @@ pub(crate) fn lend<T>(slot: &mut Option<Frame>, f: impl FnOnce() -> T) -> T {
 /// The innermost scope of the code being polled, if any, materializing a lazy one.
 pub(crate) fn current() -> Option<Arc<ScopeNode>> {
     CURRENT.with(|c| {
-        let node = match c.take() {
+        let mut frame = c.borrow_mut();
+        let node = match frame.take() {
             None => return None,
             Some(Frame::Node(node)) => node,
             Some(Frame::Lazy(lazy)) => lazy.materialize(),
         };
         let copy = Arc::clone(&node);
-        c.set(Some(Frame::Node(node)));
+        *frame = Some(Frame::Node(node));
         Some(copy)
     })
 }
@@ -131,8 +125,8 @@ pub(crate) fn current() -> Option<Arc<ScopeNode>> {
 /// reference count.
 pub(crate) fn with_current<T>(f: impl FnOnce(Option<View<'_>>) -> T) -> T {
     CURRENT.with(|c| {
-        let restore = Restore(c.take());
-        let view = restore.0.as_ref().map(|frame| match frame {
+        let frame = c.borrow();
+        let view = frame.as_ref().map(|frame| match frame {
             Frame::Node(node) => View::Node(node),
             Frame::Lazy(lazy) => View::Lazy(lazy),
         });
