@@ -80,6 +80,9 @@
 mod backend;
 mod cancel;
 mod macros;
+#[cfg(unix)]
+pub mod net;
+mod reactor;
 mod runtime;
 pub mod streams;
 pub mod sync;
@@ -91,6 +94,8 @@ pub use cancel::{
     current_effective_deadline, fail_after, fail_at, move_on_after, move_on_at, CancelHandle,
     CancelScope, FailAfter, Scoped, TimeoutError,
 };
+#[cfg(unix)]
+pub use reactor::AnyRegistration;
 pub use runtime::{AnyJoinHandle, AnyRuntime, AnyTimer};
 pub use streams::memory::{
     create_memory_object_stream, create_unbounded_memory_object_stream, MemoryObjectReceiver,

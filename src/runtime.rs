@@ -68,10 +68,10 @@ thread_local! {
 /// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AnyRuntime(Inner);
+pub struct AnyRuntime(pub(crate) Inner);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Inner {
+pub(crate) enum Inner {
     #[cfg(feature = "tokio")]
     Tokio(TokioRuntime),
     #[cfg(feature = "async-std")]
@@ -450,6 +450,27 @@ enum HandleInner<T> {
     Tokio(TokioJoinHandle<T>),
     AsyncStd(AsyncStdJoinHandle<T>),
     Smol(SmolJoinHandle<T>),
+}
+
+#[cfg(feature = "tokio")]
+impl<T> From<TokioJoinHandle<T>> for AnyJoinHandle<T> {
+    fn from(handle: TokioJoinHandle<T>) -> Self {
+        AnyJoinHandle(HandleInner::Tokio(handle))
+    }
+}
+
+#[cfg(feature = "async-std")]
+impl<T> From<AsyncStdJoinHandle<T>> for AnyJoinHandle<T> {
+    fn from(handle: AsyncStdJoinHandle<T>) -> Self {
+        AnyJoinHandle(HandleInner::AsyncStd(handle))
+    }
+}
+
+#[cfg(feature = "smol")]
+impl<T> From<SmolJoinHandle<T>> for AnyJoinHandle<T> {
+    fn from(handle: SmolJoinHandle<T>) -> Self {
+        AnyJoinHandle(HandleInner::Smol(handle))
+    }
 }
 
 impl<T> fmt::Debug for AnyJoinHandle<T> {

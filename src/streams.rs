@@ -17,6 +17,11 @@
 //! # }).unwrap();
 //! ```
 
+pub use anyio_core::streams::{
+    AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream,
+    ObjectSendStream, StreamError,
+};
+
 pub mod memory {
     //! Memory object streams: anyio's channels.
     //!

@@ -32,9 +32,13 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod io;
 mod latched;
 mod locked;
 
+#[cfg(unix)]
+pub use io::Pollable;
+pub use io::{retry_until_ready, Interest, Reactor, Registration};
 pub use latched::LatchedTimer;
 pub use locked::{LockedJoinHandle, NativeTask};
 

@@ -31,6 +31,8 @@ mod context;
 pub mod error;
 #[allow(unused_imports)] // until every shimmed type has a user
 mod loom;
+#[cfg(unix)]
+pub mod net;
 pub mod streams;
 pub mod sync;
 pub mod task;

@@ -36,6 +36,12 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(unix)]
+mod io;
+
+#[cfg(unix)]
+pub use io::AsyncStdRegistration;
+
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;

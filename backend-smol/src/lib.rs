@@ -39,6 +39,12 @@
 #![forbid(unsafe_code)]
 
 use std::cell::Cell;
+#[cfg(unix)]
+mod io;
+
+#[cfg(unix)]
+pub use io::SmolRegistration;
+
 use std::future::Future;
 use std::num::NonZeroUsize;
 use std::panic::{self, AssertUnwindSafe};

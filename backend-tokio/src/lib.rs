@@ -34,6 +34,12 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(unix)]
+mod io;
+
+#[cfg(unix)]
+pub use io::TokioRegistration;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};

@@ -15,4 +15,12 @@
 //! # }).unwrap();
 //! ```
 
+pub(crate) mod byte;
+mod error;
 pub mod memory;
+
+pub use byte::{
+    AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream,
+    ObjectSendStream,
+};
+pub use error::StreamError;

@@ -1,0 +1,590 @@
+//! TCP streams and listeners.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use socket2::{Domain, Protocol, SockRef, Type};
+
+use super::compat::{impl_io_traits, StreamSocket};
+use super::op::{ReadBytes, ReadInto, WriteAll};
+use super::socket::{IoOp, Socket, SocketIo};
+use super::{SocketAddress, SocketAttributes};
+use crate::backend::{Interest, Reactor, Registration};
+use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
+
+/// A TCP connection, as returned by [`connect_tcp`](super::connect_tcp) and by a
+/// [`TcpListener`]'s accept.
+///
+/// Receiving and sending take `&self`, so one task can receive while another sends (share
+/// the stream by reference or in an `Arc`); two concurrent receives (or sends) are
+/// [`StreamError::Busy`]. `TCP_NODELAY` is on. Dropping the stream closes it.
+///
+/// # Examples
+///
+/// ```
+/// # use anyio::net::SocketAttributes as _;
+/// use anyio::net::{connect_tcp, create_tcp_listener};
+///
+/// # anyio::run(async {
+/// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+/// let port = listener.local_port().unwrap();
+/// let client = connect_tcp("127.0.0.1", port).await.unwrap();
+/// let server = listener.accept().await.unwrap();
+/// client.send(b"ping").await.unwrap();
+/// assert_eq!(&server.receive(4).await.unwrap()[..], b"ping");
+/// # }).unwrap();
+/// ```
+pub struct TcpStream<R: Reactor> {
+    socket: Socket<R, std::net::TcpStream>,
+    eof_sent: AtomicBool,
+}
+
+/// A receive on a [`TcpStream`], as returned by [`TcpStream::receive`].
+pub type TcpReceive<'a, R> = SocketIo<'a, R, std::net::TcpStream, ReadBytes>;
+/// A receive into a buffer on a [`TcpStream`], as returned by [`TcpStream::receive_into`].
+pub type TcpReceiveInto<'a, R> = SocketIo<'a, R, std::net::TcpStream, ReadInto<'a>>;
+/// A send on a [`TcpStream`], as returned by [`TcpStream::send`].
+pub type TcpSend<'a, R> = SocketIo<'a, R, std::net::TcpStream, WriteAll<'a>>;
+
+impl<R: Reactor> TcpStream<R> {
+    /// Wraps a connected standard-library stream, registering it with the runtime serving the
+    /// caller; it is made non-blocking and `TCP_NODELAY` is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::SocketAttributes as _;
+    /// use anyio::net::TcpStream;
+    ///
+    /// # anyio::run(async {
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let std_stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    /// let stream = TcpStream::from_std(std_stream).unwrap();
+    /// assert_eq!(stream.remote_port(), Some(listener.local_addr().unwrap().port()));
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error, or the reactor's when the caller is outside a runtime.
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<Self> {
+        stream.set_nonblocking(true)?;
+        stream.set_nodelay(true)?;
+        Ok(Self::from_socket(Socket::new(stream)?))
+    }
+
+    fn from_socket(socket: Socket<R, std::net::TcpStream>) -> Self {
+        Self {
+            socket,
+            eof_sent: AtomicBool::new(false),
+        }
+    }
+
+    /// Receives at least one and at most `max_bytes` bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::SocketAttributes as _;
+    /// # use anyio::net::{connect_tcp, create_tcp_listener};
+    /// # anyio::run(async {
+    /// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// # let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+    /// # let server = listener.accept().await.unwrap();
+    /// client.send(b"hello").await.unwrap();
+    /// client.send_eof().await.unwrap();
+    /// let mut received = Vec::new();
+    /// while let Ok(chunk) = server.receive(2).await {
+    ///     received.extend_from_slice(&chunk);
+    /// }
+    /// assert_eq!(received, b"hello");
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::EndOfStream`] once the peer finished sending, `Broken` when it reset
+    /// the connection, `Closed`, `Busy`, and `InvalidArgument` when `max_bytes` is 0.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: bytes leave the socket only in the poll that returns them.
+    pub fn receive(&self, max_bytes: usize) -> TcpReceive<'_, R> {
+        self.socket.io(Interest::Read, ReadBytes::new(max_bytes))
+    }
+
+    /// Receives at least one byte into `buf`, returning how many; no allocation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::SocketAttributes as _;
+    /// # use anyio::net::{connect_tcp, create_tcp_listener};
+    /// # anyio::run(async {
+    /// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// # let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+    /// # let server = listener.accept().await.unwrap();
+    /// client.send(b"hi").await.unwrap();
+    /// let mut buf = [0; 16];
+    /// let n = server.receive_into(&mut buf).await.unwrap();
+    /// assert_eq!(&buf[..n], &b"hi"[..n]);
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`receive`](Self::receive); `InvalidArgument` when `buf` is empty.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`receive`](Self::receive).
+    pub fn receive_into<'a>(&'a self, buf: &'a mut [u8]) -> TcpReceiveInto<'a, R> {
+        self.socket.io(Interest::Read, ReadInto::new(buf))
+    }
+
+    /// Sends all of `data`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::SocketAttributes as _;
+    /// # use anyio::net::{connect_tcp, create_tcp_listener};
+    /// # anyio::run(async {
+    /// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// # let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+    /// client.send(b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `Broken` when the peer is gone, `Closed` (also after [`send_eof`](Self::send_eof)),
+    /// `Busy`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: a cancelled send may have sent a prefix of `data`.
+    pub fn send<'a>(&'a self, data: &'a [u8]) -> TcpSend<'a, R> {
+        self.socket.io(Interest::Write, WriteAll::new(data))
+    }
+
+    /// Finishes sending: the peer's receives end with [`StreamError::EndOfStream`] once it has
+    /// everything sent before, while this side can still receive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::SocketAttributes as _;
+    /// # use anyio::net::{connect_tcp, create_tcp_listener};
+    /// use anyio::streams::StreamError;
+    /// # anyio::run(async {
+    /// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// # let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+    /// # let server = listener.accept().await.unwrap();
+    /// client.send_eof().await.unwrap();
+    /// assert!(matches!(server.receive(16).await, Err(StreamError::EndOfStream)));
+    /// server.send(b"still open").await.unwrap();
+    /// assert_eq!(&client.receive(16).await.unwrap()[..], b"still open");
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `Closed` when the stream was closed, `Broken` when the peer is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it completes at once.
+    pub fn send_eof(&self) -> std::future::Ready<Result<(), StreamError>> {
+        std::future::ready(self.shutdown_write())
+    }
+
+    fn shutdown_write(&self) -> Result<(), StreamError> {
+        if self.socket.is_closed() {
+            return Err(StreamError::Closed);
+        }
+        self.eof_sent.store(true, Ordering::Release);
+        match self.socket.get_ref().shutdown(Shutdown::Write) {
+            Ok(()) => Ok(()),
+            Err(error) => Err(StreamError::from(error)),
+        }
+    }
+
+    /// Closes the stream: waiting receives and sends end with [`StreamError::Closed`], and the
+    /// peer sees the end of the stream. The descriptor is released when the stream is
+    /// dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::SocketAttributes as _;
+    /// # use anyio::net::{connect_tcp, create_tcp_listener};
+    /// use anyio::streams::StreamError;
+    /// # anyio::run(async {
+    /// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// # let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+    /// # let server = listener.accept().await.unwrap();
+    /// client.close().await;
+    /// assert!(matches!(client.receive(1).await, Err(StreamError::Closed)));
+    /// assert!(matches!(server.receive(1).await, Err(StreamError::EndOfStream)));
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it completes at once.
+    pub fn close(&self) -> std::future::Ready<()> {
+        self.socket.close(|stream| {
+            let _ = stream.shutdown(Shutdown::Both);
+        });
+        std::future::ready(())
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::SocketAttributes as _;
+    /// # use anyio::net::{connect_tcp, create_tcp_listener};
+    /// # anyio::run(async {
+    /// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// # let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+    /// assert!(!client.is_closed());
+    /// client.close().await;
+    /// assert!(client.is_closed());
+    /// # }).unwrap();
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.socket.is_closed()
+    }
+
+    /// The standard-library stream, for options anyio does not wrap. Reading or writing
+    /// through it bypasses anyio's readiness tracking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::SocketAttributes as _;
+    /// # use anyio::net::{connect_tcp, create_tcp_listener};
+    /// # anyio::run(async {
+    /// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+    /// assert!(client.get_ref().nodelay().unwrap());
+    /// # }).unwrap();
+    /// ```
+    pub fn get_ref(&self) -> &std::net::TcpStream {
+        self.socket.get_ref()
+    }
+}
+
+impl<R: Reactor> StreamSocket for TcpStream<R> {
+    type Std = std::net::TcpStream;
+
+    fn poll_op<O: IoOp<std::net::TcpStream>>(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        interest: Interest,
+        op: &mut O,
+    ) -> std::task::Poll<io::Result<O::Output>> {
+        self.socket
+            .registration()
+            .poll_io(cx, interest, |s| op.attempt(s))
+    }
+
+    fn is_closed(&self) -> bool {
+        self.socket.is_closed()
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.socket.get_ref().shutdown(Shutdown::Write)
+    }
+}
+
+impl_io_traits!(TcpStream);
+
+impl<R: Reactor> fmt::Debug for TcpStream<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local", &self.socket.get_ref().local_addr().ok())
+            .field("remote", &self.socket.get_ref().peer_addr().ok())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl<R: Reactor> SocketAttributes for TcpStream<R> {
+    fn local_address(&self) -> io::Result<SocketAddress> {
+        self.socket.get_ref().local_addr().map(SocketAddress::Inet)
+    }
+
+    fn remote_address(&self) -> io::Result<SocketAddress> {
+        self.socket.get_ref().peer_addr().map(SocketAddress::Inet)
+    }
+
+    fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.socket.get_ref().as_raw_fd()
+    }
+}
+
+impl<R: Reactor> ByteReceiveStream for TcpStream<R> {
+    #[allow(refining_impl_trait)]
+    fn receive_into<'a>(&'a self, buf: &'a mut [u8]) -> TcpReceiveInto<'a, R> {
+        TcpStream::receive_into(self, buf)
+    }
+
+    #[allow(refining_impl_trait)]
+    fn receive(&self, max_bytes: usize) -> TcpReceive<'_, R> {
+        TcpStream::receive(self, max_bytes)
+    }
+}
+
+impl<R: Reactor> ByteSendStream for TcpStream<R> {
+    #[allow(refining_impl_trait)]
+    fn send<'a>(&'a self, data: &'a [u8]) -> TcpSend<'a, R> {
+        TcpStream::send(self, data)
+    }
+}
+
+impl<R: Reactor> ByteStream for TcpStream<R> {
+    #[allow(refining_impl_trait)]
+    fn send_eof(&self) -> std::future::Ready<Result<(), StreamError>> {
+        TcpStream::send_eof(self)
+    }
+}
+
+impl<R: Reactor> AsyncClose for TcpStream<R> {
+    #[allow(refining_impl_trait)]
+    fn close(&self) -> std::future::Ready<()> {
+        TcpStream::close(self)
+    }
+}
+
+/// Connects one TCP socket to `address`, optionally bound to `local` first; the building
+/// block of happy eyeballs.
+pub(crate) async fn connect_addr<R: Reactor>(
+    address: SocketAddr,
+    local: Option<SocketAddr>,
+) -> io::Result<TcpStream<R>> {
+    let socket = socket2::Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    socket.set_nonblocking(true)?;
+    socket.set_tcp_nodelay(true)?;
+    if let Some(local) = local {
+        socket.bind(&local.into())?;
+    }
+    match socket.connect(&address.into()) {
+        Ok(()) => {}
+        Err(error) if error.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+        Err(error) => return Err(error),
+    }
+    let socket = Socket::<R, std::net::TcpStream>::new(std::net::TcpStream::from(socket))?;
+    poll_fn(|cx| {
+        socket
+            .registration()
+            .poll_io(cx, Interest::Write, |stream| {
+                if let Some(error) = SockRef::from(stream).take_error()? {
+                    return Err(error);
+                }
+                match stream.peer_addr() {
+                    Ok(_) => Ok(()),
+                    // Still connecting: wait for the socket to become writable.
+                    Err(error) if error.kind() == io::ErrorKind::NotConnected => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(error) => Err(error),
+                }
+            })
+    })
+    .await?;
+    Ok(TcpStream::from_socket(socket))
+}
+
+/// A TCP listener, as returned by [`create_tcp_listener`](super::create_tcp_listener).
+///
+/// # Examples
+///
+/// ```
+/// # use anyio::net::SocketAttributes as _;
+/// use anyio::net::{connect_tcp, create_tcp_listener};
+///
+/// # anyio::run(async {
+/// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+/// let port = listener.local_port().unwrap();
+/// let _client = connect_tcp("127.0.0.1", port).await.unwrap();
+/// let server_side = listener.accept().await.unwrap();
+/// assert_eq!(server_side.local_port(), Some(port));
+/// # }).unwrap();
+/// ```
+pub struct TcpListener<R: Reactor> {
+    socket: Socket<R, std::net::TcpListener>,
+}
+
+/// An accept on a [`TcpListener`], as returned by [`TcpListener::accept`].
+pub type TcpAccept<'a, R> = SocketIo<'a, R, std::net::TcpListener, Accept<R>>;
+
+impl<R: Reactor> TcpListener<R> {
+    /// Wraps a bound, listening standard-library listener, registering it with the runtime
+    /// serving the caller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::SocketAttributes as _;
+    /// use anyio::net::TcpListener;
+    ///
+    /// # anyio::run(async {
+    /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let port = std_listener.local_addr().unwrap().port();
+    /// let listener = TcpListener::from_std(std_listener).unwrap();
+    /// assert_eq!(listener.local_port(), Some(port));
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error, or the reactor's when the caller is outside a runtime.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        Ok(Self {
+            socket: Socket::new(listener)?,
+        })
+    }
+
+    /// Waits for the next connection; its stream has `TCP_NODELAY` on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::SocketAttributes as _;
+    /// # use anyio::net::{connect_tcp, create_tcp_listener};
+    /// # anyio::run(async {
+    /// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+    /// let accepted = listener.accept().await.unwrap();
+    /// assert_eq!(accepted.remote_port(), client.local_port());
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `Closed`, `Busy` (another task is accepting), or the operating system's error, such as
+    /// running out of file descriptors.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a connection is taken from the listener only in the poll that returns it.
+    pub fn accept(&self) -> TcpAccept<'_, R> {
+        self.socket.io(
+            Interest::Read,
+            Accept {
+                runtime: self.socket.runtime(),
+            },
+        )
+    }
+
+    /// Closes the listener; a waiting accept ends with [`StreamError::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::create_tcp_listener;
+    /// use anyio::streams::StreamError;
+    /// # anyio::run(async {
+    /// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// listener.close().await;
+    /// assert!(matches!(listener.accept().await, Err(StreamError::Closed)));
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it completes at once.
+    pub fn close(&self) -> std::future::Ready<()> {
+        self.socket.close(|listener| {
+            // Linux wakes a blocked accept on a listening socket that is shut down.
+            let _ = SockRef::from(listener).shutdown(Shutdown::Both);
+        });
+        std::future::ready(())
+    }
+
+    /// The standard-library listener, for options anyio does not wrap.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::create_tcp_listener;
+    /// # anyio::run(async {
+    /// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// assert!(listener.get_ref().local_addr().unwrap().ip().is_loopback());
+    /// # }).unwrap();
+    /// ```
+    pub fn get_ref(&self) -> &std::net::TcpListener {
+        self.socket.get_ref()
+    }
+}
+
+impl<R: Reactor> fmt::Debug for TcpListener<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("local", &self.socket.get_ref().local_addr().ok())
+            .field("closed", &self.socket.is_closed())
+            .finish()
+    }
+}
+
+impl<R: Reactor> SocketAttributes for TcpListener<R> {
+    fn local_address(&self) -> io::Result<SocketAddress> {
+        self.socket.get_ref().local_addr().map(SocketAddress::Inet)
+    }
+
+    fn remote_address(&self) -> io::Result<SocketAddress> {
+        Err(io::ErrorKind::NotConnected.into())
+    }
+
+    fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.socket.get_ref().as_raw_fd()
+    }
+}
+
+impl<R: Reactor> AsyncClose for TcpListener<R> {
+    #[allow(refining_impl_trait)]
+    fn close(&self) -> std::future::Ready<()> {
+        TcpListener::close(self)
+    }
+}
+
+/// Accepts one connection and registers it with the listener's runtime.
+pub struct Accept<R> {
+    runtime: R,
+}
+
+impl<R: fmt::Debug> fmt::Debug for Accept<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Accept")
+            .field("runtime", &self.runtime)
+            .finish()
+    }
+}
+
+impl<R: Reactor> IoOp<std::net::TcpListener> for Accept<R> {
+    type Output = TcpStream<R>;
+
+    fn attempt(&mut self, listener: &std::net::TcpListener) -> io::Result<TcpStream<R>> {
+        let (stream, _) = listener.accept()?;
+        stream.set_nonblocking(true)?;
+        stream.set_nodelay(true)?;
+        Ok(TcpStream::from_socket(Socket::with_runtime(
+            self.runtime,
+            stream,
+        )?))
+    }
+}
