@@ -18,9 +18,50 @@
 //! ```
 
 pub use anyio_core::streams::{
-    AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream,
-    ObjectSendStream, StreamError,
+    AsyncClose, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream, Listener,
+    ObjectReceiveStream, ObjectSendStream, StreamError,
 };
+
+/// Accepts connections from `listener` until it fails or the caller's scope is cancelled,
+/// running `handler` on each in its own task; see [`anyio_core::streams::serve`].
+///
+/// # Examples
+///
+/// ```
+/// # use anyio::net::SocketAttributes as _;
+/// use std::time::Duration;
+/// use anyio::net::{connect_tcp, create_tcp_listener};
+///
+/// # anyio::run(async {
+/// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+/// let port = listener.local_port().unwrap();
+/// let server = anyio::move_on_after(
+///     Duration::from_millis(200),
+///     anyio::streams::serve(&listener, |conn| async move {
+///         let _ = conn.send(b"hi").await;
+///     }),
+/// );
+/// let client = async { connect_tcp("127.0.0.1", port).await.unwrap().receive(2).await.unwrap() };
+/// let (_, greeting) = futures_util::join!(server, client);
+/// assert_eq!(&greeting[..], b"hi");
+/// # }).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// The listener's error that ended serving, such as [`StreamError::Closed`].
+///
+/// # Cancel safety
+///
+/// Cancelling it cancels every handler, as for any task group.
+pub async fn serve<L, H, F>(listener: &L, handler: H) -> Result<(), StreamError>
+where
+    L: Listener,
+    H: Fn(L::Stream) -> F,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    anyio_core::streams::serve::<crate::AnyRuntime, _, _, _>(listener, handler).await
+}
 
 pub mod memory {
     //! Memory object streams: anyio's channels.

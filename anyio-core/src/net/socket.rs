@@ -184,7 +184,10 @@ impl<R: Reactor, T: Pollable, O> fmt::Debug for SocketIo<'_, R, T, O> {
     }
 }
 
-impl<R: Reactor, T: Pollable, O: IoOp<T> + Unpin> Future for SocketIo<'_, R, T, O> {
+// The operation is never pinned: it is only borrowed mutably for each attempt.
+impl<R: Reactor, T: Pollable, O> Unpin for SocketIo<'_, R, T, O> {}
+
+impl<R: Reactor, T: Pollable, O: IoOp<T>> Future for SocketIo<'_, R, T, O> {
     type Output = Result<O::Output, StreamError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

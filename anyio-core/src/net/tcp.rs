@@ -14,7 +14,9 @@ use super::op::{ReadBytes, ReadInto, WriteAll};
 use super::socket::{IoOp, Socket, SocketIo};
 use super::{SocketAddress, SocketAttributes};
 use crate::backend::{Interest, Reactor, Registration};
-use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
+use crate::streams::{
+    AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, Listener, StreamError,
+};
 
 /// A TCP connection, as returned by [`connect_tcp`](super::connect_tcp) and by a
 /// [`TcpListener`]'s accept.
@@ -491,6 +493,49 @@ impl<R: Reactor> TcpListener<R> {
         )
     }
 
+    /// Accepts connections until the listener fails or the caller's scope is cancelled,
+    /// running `handler` on each in its own task; see [`serve`](crate::streams::serve).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::SocketAttributes as _;
+    /// use std::time::Duration;
+    /// use anyio::net::{connect_tcp, create_tcp_listener};
+    ///
+    /// # anyio::run(async {
+    /// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// let port = listener.local_port().unwrap();
+    /// let server = anyio::move_on_after(Duration::from_millis(200), listener.serve(|conn| async move {
+    ///     if let Ok(data) = conn.receive(1024).await {
+    ///         let _ = conn.send(&data).await;
+    ///     }
+    /// }));
+    /// let client = async {
+    ///     let stream = connect_tcp("127.0.0.1", port).await.unwrap();
+    ///     stream.send(b"echo").await.unwrap();
+    ///     stream.receive(1024).await.unwrap()
+    /// };
+    /// let (_, reply) = futures_util::join!(server, client);
+    /// assert_eq!(&reply[..], b"echo");
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The listener's error that ended serving, such as [`StreamError::Closed`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling it cancels every handler, as for any task group.
+    pub async fn serve<H, F>(&self, handler: H) -> Result<(), StreamError>
+    where
+        H: Fn(TcpStream<R>) -> F,
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        crate::streams::serve::<R, _, _, _>(self, handler).await
+    }
+
     /// Closes the listener; a waiting accept ends with [`StreamError::Closed`].
     ///
     /// # Examples
@@ -552,6 +597,15 @@ impl<R: Reactor> SocketAttributes for TcpListener<R> {
 
     fn raw_fd(&self) -> std::os::fd::RawFd {
         self.socket.get_ref().as_raw_fd()
+    }
+}
+
+impl<R: Reactor> Listener for TcpListener<R> {
+    type Stream = TcpStream<R>;
+
+    #[allow(refining_impl_trait)]
+    fn accept(&self) -> TcpAccept<'_, R> {
+        TcpListener::accept(self)
     }
 }
 

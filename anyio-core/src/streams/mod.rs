@@ -15,12 +15,22 @@
 //! # }).unwrap();
 //! ```
 
+mod buffered;
 pub(crate) mod byte;
 mod error;
+mod listener;
 pub mod memory;
+mod stapled;
+mod text;
 
+pub use buffered::BufferedByteReceiveStream;
 pub use byte::{
     AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream,
     ObjectSendStream,
 };
 pub use error::StreamError;
+pub use listener::{serve, Listener};
+#[allow(unused_imports, unreachable_pub)]
+pub use stapled::*;
+#[allow(unused_imports, unreachable_pub)]
+pub use text::*;

@@ -1,0 +1,1 @@
+//! Unix stream sockets and listeners.

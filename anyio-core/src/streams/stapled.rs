@@ -1,0 +1,1 @@
+//! Separate send and receive halves as one stream.

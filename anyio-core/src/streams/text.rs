@@ -1,0 +1,1 @@
+//! A UTF-8 text stream over a byte stream.

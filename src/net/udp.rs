@@ -1,0 +1,1 @@
+//! UDP on the backend in use.

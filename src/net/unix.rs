@@ -1,0 +1,1 @@
+//! Unix sockets on the backend in use.
