@@ -74,6 +74,16 @@
 //!
 //! [`macro@test`] turns one `async fn` into one `#[test]` per enabled backend
 //! (`my_test::tokio`, `my_test::smol`, ...), so `cargo test smol` runs the smol half.
+//!
+//! # Streams and networking
+//!
+//! [`net`] has TCP (connections with happy eyeballs, listeners), UDP, Unix sockets and name
+//! resolution; [`streams`] has the byte-stream traits they implement, wrappers over any byte
+//! stream (buffered, text, stapled) and memory object streams. Streams take `&self`: one task
+//! may receive while another sends, and a second task using the same direction gets
+//! [`StreamError::Busy`](streams::StreamError::Busy). Closing a stream wakes whoever waits on
+//! it with `Closed`. Every byte stream is also a `futures::io` `AsyncRead`/`AsyncWrite` (and a
+//! tokio one with the `tokio-io` feature). [`prelude`] imports the traits.
 
 #![forbid(unsafe_code)]
 
@@ -82,6 +92,7 @@ mod cancel;
 mod macros;
 #[cfg(unix)]
 pub mod net;
+pub mod prelude;
 mod reactor;
 mod runtime;
 pub mod streams;
