@@ -16,10 +16,10 @@ use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Generous: a child that has not started or finished by then is broken, not slow.
-pub const PATIENCE: Duration = Duration::from_secs(60);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The backends this test build enables, by their `--backend` names.
-pub fn backends() -> Vec<String> {
+pub(crate) fn backends() -> Vec<String> {
     anyio::Backend::available()
         .into_iter()
         .map(|backend| backend.name().to_string())
@@ -41,7 +41,7 @@ fn enabled_features() -> Vec<&'static str> {
 }
 
 /// Builds the example `name` and returns the path of its binary.
-pub fn example_binary(name: &str) -> PathBuf {
+pub(crate) fn example_binary(name: &str) -> PathBuf {
     // Tests in one file run on several threads; one build at a time is enough.
     static BUILD: Mutex<()> = Mutex::new(());
     let _serial = BUILD.lock().unwrap_or_else(|e| e.into_inner());
@@ -84,7 +84,7 @@ pub fn example_binary(name: &str) -> PathBuf {
 }
 
 /// Fails the test, saying how to install it, when a command-line tool is missing.
-pub fn require_tool(tool: &str, package: &str) {
+pub(crate) fn require_tool(tool: &str, package: &str) {
     let found = Command::new(tool)
         .arg("--version")
         .stdout(Stdio::null())
@@ -100,15 +100,15 @@ pub fn require_tool(tool: &str, package: &str) {
 
 /// A running child process, killed and reaped on drop.
 #[derive(Debug)]
-pub struct ChildGuard {
+pub(crate) struct ChildGuard {
     child: Child,
     /// The port from its `listening on HOST:PORT` line.
-    pub port: u16,
+    pub(crate) port: u16,
 }
 
 impl ChildGuard {
     /// Starts `binary` with `args` and waits for its `listening on HOST:PORT` line.
-    pub fn start_server(binary: &Path, args: &[&str]) -> ChildGuard {
+    pub(crate) fn start_server(binary: &Path, args: &[&str]) -> ChildGuard {
         let mut child = Command::new(binary)
             .args(args)
             .stdin(Stdio::null())
@@ -141,7 +141,7 @@ impl ChildGuard {
     }
 
     /// Whether the child is still running.
-    pub fn is_running(&mut self) -> bool {
+    pub(crate) fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
 }
@@ -155,17 +155,17 @@ impl Drop for ChildGuard {
 
 /// What a finished command printed.
 #[derive(Debug)]
-pub struct Finished {
-    pub status: ExitStatus,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Finished {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// Runs `command` to completion, killing it (and failing) after `limit`.
 ///
 /// Output goes to files rather than pipes so a chatty child cannot block on a full pipe
 /// while this waits for it.
-pub fn run_bounded(command: &mut Command, limit: Duration) -> Finished {
+pub(crate) fn run_bounded(command: &mut Command, limit: Duration) -> Finished {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let stem = format!(
         "anyio-example-test-{}-{}",
