@@ -92,6 +92,9 @@ fn redis_cli_commands_get_exact_replies() {
             "{backend}"
         );
         assert_eq!(cli(port, &["KEYS", "*"]), "fresh\nk\nn", "{backend}");
+        assert_eq!(cli(port, &["KEYS", "?"]), "k\nn", "{backend}");
+        assert_eq!(cli(port, &["KEYS", "f*h"]), "fresh", "{backend}");
+        assert_eq!(cli(port, &["KEYS", "*x*"]), "", "{backend}");
         assert_eq!(cli(port, &["DEL", "k", "n", "nope"]), "2", "{backend}");
         assert_eq!(cli(port, &["KEYS", "*"]), "fresh", "{backend}");
         assert!(

@@ -117,18 +117,3 @@ fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
     }
     pattern[p..].iter().all(|&c| c == b'*')
 }
-
-#[cfg(test)]
-mod tests {
-    use super::glob_match;
-
-    #[test]
-    fn globs() {
-        assert!(glob_match(b"*", b"anything"));
-        assert!(glob_match(b"user:*", b"user:1"));
-        assert!(glob_match(b"h?llo", b"hello"));
-        assert!(!glob_match(b"h?llo", b"hllo"));
-        assert!(glob_match(b"*o*o", b"foobaroo"));
-        assert!(!glob_match(b"a*", b"ba"));
-    }
-}
