@@ -156,8 +156,7 @@ impl<R: Reactor> UnixStream<R> {
     ///
     /// # Errors
     ///
-    /// `Broken` when the peer is gone, `Closed` (also after [`send_eof`](Self::send_eof)),
-    /// `Busy`.
+    /// `Broken` when the peer is gone or after [`send_eof`](Self::send_eof), `Closed`, `Busy`.
     ///
     /// # Cancel safety
     ///
