@@ -195,7 +195,7 @@ async fn ipv6_when_the_host_has_it() {
 }
 
 #[anyio::test]
-async fn send_to_host_resolves_literal_addresses() {
+async fn send_to_host_resolves_addresses() {
     let socket = create_udp_socket(Some("127.0.0.1"), 0).await.unwrap();
     let port = address_of(&socket).port();
     socket
@@ -203,6 +203,12 @@ async fn send_to_host_resolves_literal_addresses() {
         .await
         .unwrap();
     assert_eq!(&socket.receive_from().await.unwrap().0[..], b"literal");
+    // "localhost" may resolve to ::1 first; the socket's own family is chosen.
+    socket
+        .send_to_host(b"named", "localhost", port)
+        .await
+        .unwrap();
+    assert_eq!(&socket.receive_from().await.unwrap().0[..], b"named");
 }
 
 async fn echo_once<S>(stream: &S) -> Result<(), StreamError>

@@ -2,7 +2,6 @@
 //! ones, which exchange them with one peer.
 
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::os::fd::AsRawFd;
@@ -189,7 +188,8 @@ impl<R: Reactor> UdpSocket<R> {
     }
 
     /// Sends `data` as one datagram to `host` (a name or a literal IP address) on `port`;
-    /// a name is resolved first, off the event loop, and the first address is used.
+    /// a name is resolved first, off the event loop, and its first address of the socket's IP
+    /// family is used.
     ///
     /// # Examples
     ///
@@ -217,7 +217,13 @@ impl<R: Reactor> UdpSocket<R> {
         host: &str,
         port: u16,
     ) -> Result<(), StreamError> {
-        let address = resolve::<R>(host, port).await?[0];
+        let addresses = resolve::<R>(host, port).await?;
+        let ipv4 = self.get_ref().local_addr()?.is_ipv4();
+        let address = addresses
+            .iter()
+            .copied()
+            .find(|address| address.is_ipv4() == ipv4)
+            .unwrap_or(addresses[0]);
         self.send_to(data, address).await
     }
 
@@ -312,11 +318,8 @@ impl<R: Reactor> ObjectReceiveStream<(Bytes, SocketAddr)> for UdpSocket<R> {
 impl<R: Reactor> ObjectSendStream<(Bytes, SocketAddr)> for UdpSocket<R> {
     type Error = StreamError;
 
-    fn send(
-        &self,
-        (data, address): (Bytes, SocketAddr),
-    ) -> impl Future<Output = Result<(), StreamError>> + Send + '_ {
-        async move { self.send_to(&data, address).await }
+    async fn send(&self, (data, address): (Bytes, SocketAddr)) -> Result<(), StreamError> {
+        self.send_to(&data, address).await
     }
 }
 
@@ -546,8 +549,8 @@ impl<R: Reactor> ObjectReceiveStream<Bytes> for ConnectedUdpSocket<R> {
 impl<R: Reactor> ObjectSendStream<Bytes> for ConnectedUdpSocket<R> {
     type Error = StreamError;
 
-    fn send(&self, data: Bytes) -> impl Future<Output = Result<(), StreamError>> + Send + '_ {
-        async move { ConnectedUdpSocket::send(self, &data).await }
+    async fn send(&self, data: Bytes) -> Result<(), StreamError> {
+        ConnectedUdpSocket::send(self, &data).await
     }
 }
 

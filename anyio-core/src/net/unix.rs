@@ -689,9 +689,10 @@ impl<R: Reactor> IoOp<StdUnixListener> for AcceptUnix<R> {
 /// Creates a Unix socket listener at `path`.
 ///
 /// When `path` is a socket file no process listens on (left by a listener that was not
-/// cleaned up), it is replaced, as AnyIO does; a socket some process still listens on is
-/// [`io::ErrorKind::AddrInUse`], and any other kind of file is
-/// [`io::ErrorKind::AlreadyExists`]: neither is removed.
+/// cleaned up), it is replaced, as AnyIO does. Unlike AnyIO, a socket some process still
+/// listens on is not taken over: it is [`io::ErrorKind::AddrInUse`]. Telling the two apart
+/// takes a connection attempt, which that process sees as a connection closed without data.
+/// Any other kind of file is [`io::ErrorKind::AlreadyExists`]. Neither is removed.
 ///
 /// # Examples
 ///
