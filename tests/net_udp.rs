@@ -248,3 +248,18 @@ async fn wrapping_an_unconnected_socket_as_connected_is_refused() {
     assert_eq!(error.kind(), io::ErrorKind::NotConnected);
     assert!(error.to_string().contains("connect it first"), "{error}");
 }
+
+/// Compiled, never run: every future of the UDP API can move between threads.
+#[allow(dead_code)]
+fn futures_are_send(socket: &UdpSocket, connected: &ConnectedUdpSocket, address: SocketAddr) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(create_udp_socket(None, 0));
+    is_send(create_connected_udp_socket("localhost", 1, None, 0));
+    is_send(socket.receive_from());
+    is_send(socket.send_to(b"", address));
+    is_send(socket.send_to_host(b"", "localhost", 1));
+    is_send(ObjectSendStream::send(socket, (Bytes::new(), address)));
+    is_send(connected.receive());
+    is_send(connected.send(b""));
+    is_send(ObjectSendStream::send(connected, Bytes::new()));
+}

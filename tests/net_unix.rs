@@ -254,3 +254,16 @@ async fn from_std_wraps_a_pair() {
     a.send(b"pair").await.unwrap();
     assert_eq!(&b.receive(16).await.unwrap()[..], b"pair");
 }
+
+/// Compiled, never run: every future of the Unix socket API can move between threads.
+#[allow(dead_code)]
+fn futures_are_send(listener: &UnixListener, stream: &UnixStream, buf: &mut [u8]) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(connect_unix("/"));
+    is_send(create_unix_listener("/"));
+    is_send(listener.accept());
+    is_send(listener.serve(|_| async {}));
+    is_send(stream.receive(1));
+    is_send(stream.receive_into(buf));
+    is_send(stream.send(b""));
+}
