@@ -35,7 +35,5 @@ mod unix;
 
 pub use anyio_core::net::{SocketAddress, SocketAttributes};
 pub use tcp::*;
-#[allow(unused_imports, unreachable_pub)]
 pub use udp::*;
-#[allow(unused_imports, unreachable_pub)]
 pub use unix::*;

@@ -33,7 +33,5 @@ pub use connect::{connect_tcp, create_tcp_listener};
 pub use op::{ReadBytes, ReadInto, WriteAll, WriteSome};
 pub use socket::{IoOp, SocketIo};
 pub use tcp::{Accept, TcpAccept, TcpListener, TcpReceive, TcpReceiveInto, TcpSend, TcpStream};
-#[allow(unused_imports, unreachable_pub)]
 pub use udp::*;
-#[allow(unused_imports, unreachable_pub)]
 pub use unix::*;
