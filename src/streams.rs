@@ -19,7 +19,8 @@
 
 pub use anyio_core::streams::{
     AsyncClose, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream, Listener,
-    ObjectReceiveStream, ObjectSendStream, StreamError,
+    ObjectReceiveStream, ObjectSendStream, StapledByteStream, StapledObjectStream, StreamError,
+    TextStream,
 };
 
 /// Accepts connections from `listener` until it fails or the caller's scope is cancelled,

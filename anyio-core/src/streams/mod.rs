@@ -17,6 +17,7 @@
 
 mod buffered;
 pub(crate) mod byte;
+mod claim;
 mod error;
 mod listener;
 pub mod memory;
@@ -30,7 +31,5 @@ pub use byte::{
 };
 pub use error::StreamError;
 pub use listener::{serve, Listener};
-#[allow(unused_imports, unreachable_pub)]
-pub use stapled::*;
-#[allow(unused_imports, unreachable_pub)]
-pub use text::*;
+pub use stapled::{StapledByteStream, StapledObjectStream};
+pub use text::TextStream;
