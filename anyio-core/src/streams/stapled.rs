@@ -26,7 +26,7 @@ use super::{
 ///
 /// ```
 /// use anyio::net::{connect_tcp, create_tcp_listener};
-/// use anyio::streams::{ByteStream, StapledByteStream, StreamError};
+/// use anyio::streams::{ByteReceiveStream, ByteSendStream, ByteStream, StapledByteStream};
 /// # use anyio::net::SocketAttributes as _;
 ///
 /// # anyio::run(async {
