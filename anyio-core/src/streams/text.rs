@@ -309,11 +309,8 @@ impl<S: ByteSendStream> ObjectSendStream<String> for TextStream<S> {
     /// Does not hand the text back: a failed send may have sent a prefix of it.
     type Error = StreamError;
 
-    fn send(
-        &self,
-        item: String,
-    ) -> impl std::future::Future<Output = Result<(), StreamError>> + Send + '_ {
-        async move { self.inner.send(item.as_bytes()).await }
+    async fn send(&self, item: String) -> Result<(), StreamError> {
+        self.inner.send(item.as_bytes()).await
     }
 }
 
