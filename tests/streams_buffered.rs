@@ -77,6 +77,17 @@ async fn receive_until_finds_a_delimiter_split_across_sends() {
 }
 
 #[anyio::test]
+async fn an_unlimited_receive_until_works() {
+    let (client, server) = tcp_pair().await;
+    let server = BufferedByteReceiveStream::new(server);
+    client.send(b"no limit\n").await.unwrap();
+    assert_eq!(
+        &server.receive_until(b"\n", usize::MAX).await.unwrap()[..],
+        b"no limit"
+    );
+}
+
+#[anyio::test]
 async fn a_delimiter_beyond_max_bytes_is_not_found_and_the_bytes_stay() {
     let (client, server) = tcp_pair().await;
     let server = BufferedByteReceiveStream::new(server);
