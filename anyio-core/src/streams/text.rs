@@ -191,22 +191,23 @@ impl<S: ByteReceiveStream> TextStream<S> {
 
 /// Takes the longest decodable text out of `pending`, leaving an incomplete last character.
 fn decode(pending: &mut Vec<u8>) -> Result<Option<String>, StreamError> {
-    let error = match std::str::from_utf8(pending) {
-        Ok("") => return Ok(None),
-        Ok(_) => {
-            let text = String::from_utf8_lossy(&std::mem::take(pending)).into_owned();
-            return Ok(Some(text));
-        }
+    if pending.is_empty() {
+        return Ok(None);
+    }
+    let error = match String::from_utf8(std::mem::take(pending)) {
+        Ok(text) => return Ok(Some(text)),
         Err(error) => error,
     };
-    let valid = error.valid_up_to();
+    let utf8 = error.utf8_error();
+    *pending = error.into_bytes();
+    let valid = utf8.valid_up_to();
     if valid > 0 {
-        // Text before an invalid sequence is good: return it, report the sequence next time.
+        // The text before an incomplete or invalid sequence is good: return it now.
         let rest = pending.split_off(valid);
         let text = String::from_utf8_lossy(&std::mem::replace(pending, rest)).into_owned();
         return Ok(Some(text));
     }
-    match error.error_len() {
+    match utf8.error_len() {
         None => Ok(None),
         Some(len) => {
             pending.drain(..len);
