@@ -1,7 +1,11 @@
-//! Streams: memory object streams (anyio's channels).
+//! Streams: the byte and object stream traits, memory object streams (anyio's channels) and
+//! stream wrappers.
 //!
 //! [`memory`] holds the memory object streams: typed, cloneable, cancel-safe channels between
-//! tasks and OS threads, with the same semantics on every backend.
+//! tasks and OS threads, with the same semantics on every backend. The wrappers take any
+//! stream: [`BufferedByteReceiveStream`] (length- and delimiter-framed receives),
+//! [`TextStream`] (UTF-8 text), [`StapledByteStream`] and [`StapledObjectStream`] (a send half
+//! and a receive half as one stream).
 //!
 //! # Examples
 //!
@@ -19,7 +23,8 @@
 
 pub use anyio_core::streams::{
     AsyncClose, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream, Listener,
-    ObjectReceiveStream, ObjectSendStream, StreamError,
+    ObjectReceiveStream, ObjectSendStream, StapledByteStream, StapledObjectStream, StreamError,
+    TextStream,
 };
 
 /// Accepts connections from `listener` until it fails or the caller's scope is cancelled,

@@ -3,12 +3,12 @@
 use std::fmt;
 #[cfg(unix)]
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use bytes::{Bytes, BytesMut};
 
 use super::byte::ZERO_MAX_BYTES;
+use super::claim::{Claim, Direction};
 use super::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
 #[cfg(unix)]
 use crate::net::{SocketAddress, SocketAttributes};
@@ -43,16 +43,7 @@ const CHUNK: usize = 65536;
 pub struct BufferedByteReceiveStream<S> {
     inner: S,
     buffer: Mutex<BytesMut>,
-    busy: AtomicBool,
-}
-
-/// Releases the receive direction when a receive ends, also by cancellation.
-struct Claim<'a>(&'a AtomicBool);
-
-impl Drop for Claim<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
+    receiving: Direction,
 }
 
 impl<S> BufferedByteReceiveStream<S> {
@@ -72,7 +63,7 @@ impl<S> BufferedByteReceiveStream<S> {
         Self {
             inner,
             buffer: Mutex::new(BytesMut::new()),
-            busy: AtomicBool::new(false),
+            receiving: Direction::default(),
         }
     }
 
@@ -123,10 +114,7 @@ impl<S> BufferedByteReceiveStream<S> {
     }
 
     fn claim(&self) -> Result<Claim<'_>, StreamError> {
-        if self.busy.swap(true, Ordering::Acquire) {
-            return Err(StreamError::Busy);
-        }
-        Ok(Claim(&self.busy))
+        self.receiving.claim()
     }
 }
 
@@ -269,18 +257,20 @@ impl<S: ByteReceiveStream> BufferedByteReceiveStream<S> {
             ));
         }
         let _claim = self.claim()?;
+        // Where the delimiter must have started by: a frame may be `max_bytes` long.
+        let limit = max_bytes.saturating_add(delimiter.len());
         let mut searched = 0;
         loop {
             {
                 let mut buffer = self.lock();
-                let window = buffer.len().min(max_bytes + delimiter.len());
+                let window = buffer.len().min(limit);
                 if let Some(at) = find(&buffer[searched..window], delimiter) {
                     let at = searched + at;
                     let frame = buffer.split_to(at).freeze();
                     let _ = buffer.split_to(delimiter.len());
                     return Ok(frame);
                 }
-                if buffer.len() >= max_bytes + delimiter.len() {
+                if buffer.len() >= limit {
                     return Err(StreamError::DelimiterNotFound { max_bytes });
                 }
                 // The delimiter may straddle what has arrived and what comes next.

@@ -1,7 +1,11 @@
-//! Streams: memory object streams (anyio's channels).
+//! Streams: the byte and object stream traits, memory object streams (anyio's channels) and
+//! the wrappers written against the traits.
 //!
 //! [`memory`] holds the memory object streams: typed, cloneable, cancel-safe channels between
-//! tasks (and OS threads), written once here and run unmodified on every backend.
+//! tasks (and OS threads), written once here and run unmodified on every backend. The
+//! wrappers work over any stream: [`BufferedByteReceiveStream`] (length- and
+//! delimiter-framed receives), [`TextStream`] (UTF-8 text), [`StapledByteStream`] and
+//! [`StapledObjectStream`] (a send half and a receive half as one stream).
 //!
 //! # Examples
 //!
@@ -17,6 +21,7 @@
 
 mod buffered;
 pub(crate) mod byte;
+mod claim;
 mod error;
 mod listener;
 pub mod memory;
@@ -30,7 +35,5 @@ pub use byte::{
 };
 pub use error::StreamError;
 pub use listener::{serve, Listener};
-#[allow(unused_imports, unreachable_pub)]
-pub use stapled::*;
-#[allow(unused_imports, unreachable_pub)]
-pub use text::*;
+pub use stapled::{StapledByteStream, StapledObjectStream};
+pub use text::TextStream;

@@ -1,1 +1,238 @@
 //! Separate send and receive halves as one stream.
+//!
+//! The stapled streams finish sending ([`send_eof`](StapledByteStream::send_eof)) by
+//! closing the send half: a send-only stream has nothing else to finish, and closing is what
+//! tells its peer that nothing more will come (a memory sender's receivers see the end of the
+//! stream, a socket's peer sees EOF). The receive half stays open.
+
+use std::future::Future;
+
+use bytes::Bytes;
+
+use super::{
+    AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream,
+    ObjectSendStream, StreamError,
+};
+
+/// A send stream and a receive stream used as one bidirectional [`ByteStream`].
+///
+/// Sends go to the send half, receives come from the receive half;
+/// [`send_eof`](ByteStream::send_eof) closes the send half (which must be [`AsyncClose`])
+/// and leaves the receive half open; [`close`](AsyncClose::close) closes both.
+///
+/// # Examples
+///
+/// Two one-way TCP connections make one two-way stream:
+///
+/// ```
+/// use anyio::net::{connect_tcp, create_tcp_listener};
+/// use anyio::streams::{ByteReceiveStream, ByteSendStream, ByteStream, StapledByteStream};
+/// # use anyio::net::SocketAttributes as _;
+///
+/// # anyio::run(async {
+/// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+/// let port = listener.local_port().unwrap();
+/// let (out_tx, out_rx) = (connect_tcp("127.0.0.1", port).await.unwrap(), listener.accept().await.unwrap());
+/// let (back_tx, back_rx) = (connect_tcp("127.0.0.1", port).await.unwrap(), listener.accept().await.unwrap());
+/// let here = StapledByteStream::new(out_tx, back_rx);
+/// let there = StapledByteStream::new(back_tx, out_rx);
+///
+/// here.send(b"ping").await.unwrap();
+/// here.send_eof().await.unwrap();
+/// let mut got = Vec::new();
+/// while let Ok(chunk) = there.receive(16).await {
+///     got.extend_from_slice(&chunk);
+/// }
+/// assert_eq!(got, b"ping");
+/// there.send(b"pong").await.unwrap(); // the other direction still works
+/// assert_eq!(&here.receive(4).await.unwrap()[..1], b"p");
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct StapledByteStream<S, R> {
+    send_stream: S,
+    receive_stream: R,
+}
+
+/// A send stream and a receive stream of objects used as one two-way object stream.
+///
+/// Sends go to the send half ([`ObjectSendStream`]), receives come from the receive half
+/// ([`ObjectReceiveStream`]), each with its own error type; [`send_eof`](Self::send_eof)
+/// closes the send half, [`close`](AsyncClose::close) closes both.
+///
+/// # Examples
+///
+/// Two memory object streams make a two-way channel:
+///
+/// ```
+/// use anyio::streams::memory::{create_memory_object_stream, ReceiveError};
+/// use anyio::streams::{ObjectReceiveStream, ObjectSendStream, StapledObjectStream};
+///
+/// # anyio::run(async {
+/// let (to_b, from_a) = create_memory_object_stream::<&str>(4);
+/// let (to_a, from_b) = create_memory_object_stream::<&str>(4);
+/// let a = StapledObjectStream::new(to_b, from_b);
+/// let b = StapledObjectStream::new(to_a, from_a);
+///
+/// a.send("ping").await.unwrap();
+/// a.send_eof().await;
+/// assert_eq!(b.receive().await, Ok("ping"));
+/// assert_eq!(b.receive().await, Err(ReceiveError::EndOfStream));
+/// b.send("pong").await.unwrap();
+/// assert_eq!(a.receive().await, Ok("pong"));
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct StapledObjectStream<S, R> {
+    send_stream: S,
+    receive_stream: R,
+}
+
+/// The constructor and accessors, the same for both stapled streams.
+macro_rules! halves {
+    ($name:ident, $what:literal) => {
+        impl<S, R> $name<S, R> {
+            #[doc = concat!("Staples `send_stream` and `receive_stream` into one ", $what, ".")]
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use anyio::streams::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("let stream = ", stringify!($name), "::new(1, 2);")]
+            /// assert_eq!((*stream.send_stream(), *stream.receive_stream()), (1, 2));
+            /// ```
+            pub fn new(send_stream: S, receive_stream: R) -> Self {
+                Self {
+                    send_stream,
+                    receive_stream,
+                }
+            }
+
+            /// The send half.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use anyio::streams::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("assert_eq!(*", stringify!($name), "::new('s', 'r').send_stream(), 's');")]
+            /// ```
+            pub fn send_stream(&self) -> &S {
+                &self.send_stream
+            }
+
+            /// The receive half.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use anyio::streams::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("assert_eq!(*", stringify!($name), "::new('s', 'r').receive_stream(), 'r');")]
+            /// ```
+            pub fn receive_stream(&self) -> &R {
+                &self.receive_stream
+            }
+
+            /// The send half and the receive half.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use anyio::streams::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("assert_eq!(", stringify!($name), "::new('s', 'r').into_parts(), ('s', 'r'));")]
+            /// ```
+            pub fn into_parts(self) -> (S, R) {
+                (self.send_stream, self.receive_stream)
+            }
+        }
+
+        impl<S: AsyncClose, R: AsyncClose> AsyncClose for $name<S, R> {
+            /// Closes the send half, then the receive half.
+            async fn close(&self) {
+                self.send_stream.close().await;
+                self.receive_stream.close().await;
+            }
+        }
+    };
+}
+
+halves!(StapledByteStream, "byte stream");
+halves!(StapledObjectStream, "object stream");
+
+impl<S: Send + Sync, R: ByteReceiveStream> ByteReceiveStream for StapledByteStream<S, R> {
+    fn receive_into<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = Result<usize, StreamError>> + Send + 'a {
+        self.receive_stream.receive_into(buf)
+    }
+
+    fn receive(&self, max_bytes: usize) -> impl Future<Output = Result<Bytes, StreamError>> + Send {
+        self.receive_stream.receive(max_bytes)
+    }
+}
+
+impl<S: ByteSendStream, R: Send + Sync> ByteSendStream for StapledByteStream<S, R> {
+    fn send<'a>(
+        &'a self,
+        data: &'a [u8],
+    ) -> impl Future<Output = Result<(), StreamError>> + Send + 'a {
+        self.send_stream.send(data)
+    }
+}
+
+impl<S: ByteSendStream + AsyncClose, R: ByteReceiveStream> ByteStream for StapledByteStream<S, R> {
+    /// Closes the send half; the receive half stays open.
+    async fn send_eof(&self) -> Result<(), StreamError> {
+        self.send_stream.close().await;
+        Ok(())
+    }
+}
+
+impl<S: AsyncClose, R> StapledObjectStream<S, R> {
+    /// Closes the send half, so the peer's receives end once it has received what was sent;
+    /// the receive half stays open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::memory::{create_memory_object_stream, SendError};
+    /// use anyio::streams::{ObjectSendStream, StapledObjectStream};
+    ///
+    /// # anyio::run(async {
+    /// let (tx, _peer_rx) = create_memory_object_stream::<u8>(1);
+    /// let (_peer_tx, rx) = create_memory_object_stream::<u8>(1);
+    /// let stream = StapledObjectStream::new(tx, rx);
+    /// stream.send_eof().await;
+    /// assert_eq!(stream.send(1).await, Err(SendError::Closed(1)));
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As the send half's [`close`](AsyncClose::close).
+    pub async fn send_eof(&self) {
+        self.send_stream.close().await;
+    }
+}
+
+impl<T, S: Send + Sync, R: ObjectReceiveStream<T>> ObjectReceiveStream<T>
+    for StapledObjectStream<S, R>
+{
+    type Error = R::Error;
+
+    fn receive(&self) -> impl Future<Output = Result<T, R::Error>> + Send + '_ {
+        self.receive_stream.receive()
+    }
+}
+
+impl<T, S: ObjectSendStream<T>, R: Send + Sync> ObjectSendStream<T> for StapledObjectStream<S, R> {
+    type Error = S::Error;
+
+    fn send(&self, item: T) -> impl Future<Output = Result<(), S::Error>> + Send + '_ {
+        self.send_stream.send(item)
+    }
+}

@@ -71,6 +71,7 @@
 mod error;
 #[cfg(all(test, loom))]
 mod loom_tests;
+mod object;
 mod receiver;
 mod sender;
 mod state;
