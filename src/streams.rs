@@ -22,9 +22,9 @@
 //! ```
 
 pub use anyio_core::streams::{
-    AsyncClose, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream, Listener,
-    ObjectReceiveStream, ObjectSendStream, StapledByteStream, StapledObjectStream, StreamError,
-    TextStream,
+    AsyncClose, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream, Bytes,
+    Listener, ObjectReceiveStream, ObjectSendStream, StapledByteStream, StapledObjectStream,
+    StreamError, TextStream,
 };
 
 /// Accepts connections from `listener` until it fails or the caller's scope is cancelled,

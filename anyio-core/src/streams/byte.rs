@@ -220,3 +220,48 @@ pub trait ObjectSendStream<T>: Send + Sync {
     /// Implementations should be cancel safe: a cancelled send does not deliver its item.
     fn send(&self, item: T) -> impl Future<Output = Result<(), Self::Error>> + Send + '_;
 }
+
+/// Shared streams: a borrowed or reference-counted stream is a stream, so wrappers can sit on
+/// one half of a connection while another task holds it too.
+macro_rules! forward_stream_traits {
+    ($($pointer:ty),*) => {$(
+        impl<S: ByteReceiveStream + ?Sized> ByteReceiveStream for $pointer {
+            fn receive_into<'a>(
+                &'a self,
+                buf: &'a mut [u8],
+            ) -> impl Future<Output = Result<usize, StreamError>> + Send + 'a {
+                (**self).receive_into(buf)
+            }
+
+            fn receive(
+                &self,
+                max_bytes: usize,
+            ) -> impl Future<Output = Result<Bytes, StreamError>> + Send {
+                (**self).receive(max_bytes)
+            }
+        }
+
+        impl<S: ByteSendStream + ?Sized> ByteSendStream for $pointer {
+            fn send<'a>(
+                &'a self,
+                data: &'a [u8],
+            ) -> impl Future<Output = Result<(), StreamError>> + Send + 'a {
+                (**self).send(data)
+            }
+        }
+
+        impl<S: ByteStream + ?Sized> ByteStream for $pointer {
+            fn send_eof(&self) -> impl Future<Output = Result<(), StreamError>> + Send + '_ {
+                (**self).send_eof()
+            }
+        }
+
+        impl<S: AsyncClose + ?Sized> AsyncClose for $pointer {
+            fn close(&self) -> impl Future<Output = ()> + Send + '_ {
+                (**self).close()
+            }
+        }
+    )*};
+}
+
+forward_stream_traits!(&S, std::sync::Arc<S>, Box<S>);

@@ -33,6 +33,8 @@ pub use byte::{
     AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream,
     ObjectSendStream,
 };
+/// The byte buffers streams hand out: cheaply cloneable, sliceable, from the `bytes` crate.
+pub use bytes::Bytes;
 pub use error::StreamError;
 pub use listener::{serve, Listener};
 pub use stapled::{StapledByteStream, StapledObjectStream};
