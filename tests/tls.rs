@@ -92,6 +92,52 @@ async fn echo_round_trip_small_and_large() {
 }
 
 #[anyio::test]
+async fn a_tls12_client_is_served() {
+    let ca = Ca::new("test ca");
+    let client =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .unwrap()
+            .with_root_certificates(ca.roots())
+            .with_no_client_auth();
+    let server = Arc::new(ca.server(&["localhost"]));
+    let (client, server) = handshake("localhost", Arc::new(client), server).await;
+    let (client, server) = (client.unwrap(), server.unwrap());
+    assert_eq!(
+        server.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_2)
+    );
+    client.send(b"old but fine").await.unwrap();
+    assert_eq!(receive_exactly(&server, 12).await, b"old but fine");
+    server.close().await;
+    assert!(matches!(
+        client.receive(16).await,
+        Err(StreamError::EndOfStream)
+    ));
+}
+
+#[test]
+fn futures_and_streams_are_send_and_sync() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<TlsStream<TcpStream>>();
+    send_sync::<TlsListener<TcpListener>>();
+    let ca = Ca::new("test ca");
+    let client = ca.client();
+    let server = Arc::new(ca.server(&["localhost"]));
+    let _ = |tcp: TcpStream, tls: &TlsStream<TcpStream>, listener: &TlsListener<TcpListener>| {
+        send(&TlsStream::connect(tcp, "localhost", client.clone()));
+        send(&tls.receive(1));
+        send(&tls.send(b""));
+        send(&tls.send_eof());
+        send(&tls.close());
+        send(&listener.accept());
+        send(&listener.serve(|_tls| async {}));
+    };
+    let _ = |tcp: TcpStream| send(&TlsStream::accept(tcp, server.clone()));
+}
+
+#[anyio::test]
 async fn an_unknown_issuer_is_rejected_with_the_cause() {
     let trusted = Ca::new("trusted ca");
     let other = Ca::new("other ca");
@@ -225,6 +271,43 @@ async fn a_transport_ending_without_close_notify_is_broken() {
         }
         other => panic!("expected Broken, got {other:?}"),
     }
+}
+
+#[anyio::test]
+async fn a_cancelled_receive_loses_nothing() {
+    let (client, server) = connected().await;
+    for round in 0..20u8 {
+        let cancelled = anyio::move_on_after(common::ms(1), server.receive(16)).await;
+        assert!(cancelled.is_none(), "nothing was sent yet: {cancelled:?}");
+        client.send(&[round]).await.unwrap();
+        assert_eq!(receive_exactly(&server, 1).await, [round]);
+    }
+}
+
+#[anyio::test]
+async fn tls_runs_over_any_byte_stream_even_tls() {
+    let ca = Ca::new("test ca");
+    let (client, server) = connected().await;
+    let (inner_client, inner_server) = futures_util::join!(
+        TlsStream::connect(client, "inner.example.test", ca.client()),
+        TlsStream::accept(server, Arc::new(ca.server(&["inner.example.test"]))),
+    );
+    let (client, server) = (inner_client.unwrap(), inner_server.unwrap());
+    assert_eq!(server.server_name().as_deref(), Some("inner.example.test"));
+    client.send(b"nested").await.unwrap();
+    let mut buf = [0; 6];
+    let mut got = 0;
+    while got < buf.len() {
+        got += server.receive_into(&mut buf[got..]).await.unwrap();
+    }
+    assert_eq!(&buf, b"nested");
+    client.close().await;
+    assert!(matches!(
+        server.receive(16).await,
+        Err(StreamError::EndOfStream)
+    ));
+    // Closing the outer session closed the TCP connection underneath too.
+    assert!(client.get_ref().get_ref().is_closed());
 }
 
 #[anyio::test]
