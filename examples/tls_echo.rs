@@ -144,7 +144,11 @@ async fn client(port: u16, roots: RootCertStore) -> Result<(), BoxError> {
 async fn run(args: Args) -> Result<(), BoxError> {
     let identity = identity(&args)?;
     let mut roots = RootCertStore::empty();
-    roots.add(identity.chain[0].clone())?;
+    let leaf = identity
+        .chain
+        .first()
+        .ok_or("the --cert file holds no certificate")?;
+    roots.add(leaf.clone())?;
     let config = Arc::new(server_config(identity.chain, identity.key)?);
     let tcp = create_tcp_listener(Some("127.0.0.1"), args.port).await?;
     let port = tcp.local_port().ok_or("the listener has no port")?;

@@ -17,6 +17,14 @@ use crate::streams::{serve, AsyncClose, ByteStream, Listener, StreamError};
 
 /// How long a client may take over its handshake unless
 /// [`with_handshake_timeout`](TlsListener::with_handshake_timeout) says otherwise.
+///
+/// # Examples
+///
+/// ```
+/// use anyio_core::streams::tls::DEFAULT_HANDSHAKE_TIMEOUT;
+///
+/// assert_eq!(DEFAULT_HANDSHAKE_TIMEOUT.as_secs(), 10);
+/// ```
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Wraps a listener (TCP, Unix, ...) so that what it accepts are [`TlsStream`]s, each

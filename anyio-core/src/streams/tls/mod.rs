@@ -53,5 +53,6 @@ mod stream;
 pub use config::{client_config, server_config};
 pub use error::TlsError;
 pub use listener::{TlsListener, DEFAULT_HANDSHAKE_TIMEOUT};
+/// rustls itself, so that configurations built against it match the version anyio uses.
 pub use rustls;
 pub use stream::TlsStream;
