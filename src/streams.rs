@@ -68,6 +68,9 @@ where
     anyio_core::streams::serve::<crate::AnyRuntime, _, _, _>(listener, handler).await
 }
 
+#[cfg(feature = "tls")]
+pub mod tls;
+
 pub mod memory {
     //! Memory object streams: anyio's channels.
     //!

@@ -27,6 +27,8 @@ mod listener;
 pub mod memory;
 mod stapled;
 mod text;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use buffered::BufferedByteReceiveStream;
 pub use byte::{

@@ -1,0 +1,718 @@
+//! A TLS session over any byte stream, driven by a rustls connection.
+
+use std::fmt;
+use std::future::Future;
+use std::io::{self, Read, Write};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Waker};
+
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{
+    ClientConfig, ClientConnection, Connection, ProtocolVersion, ServerConfig, ServerConnection,
+    SupportedCipherSuite,
+};
+
+use super::TlsError;
+use crate::net::SocketAttributes;
+use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
+
+/// Ciphertext read from the transport at a time: one full TLS record. Reading no more than
+/// this while rustls holds no undelivered plaintext keeps its plaintext buffer (16 KiB by
+/// default) from ever refusing what was read.
+const READ_CHUNK: usize = 16 * 1024;
+
+const UNCLEAN_EOF: &str = "the peer closed the connection without sending TLS close_notify: \
+                           the data may be truncated";
+const EOF_IN_HANDSHAKE: &str = "the peer closed the connection during the TLS handshake";
+const EMPTY_BUF: &str = "buf must hold at least 1 byte: a receive of 0 bytes could never complete";
+const BAD_SERVER_NAME: &str =
+    "server_name is not a valid DNS name or IP address: pass the host name the server's \
+     certificate was issued for";
+
+/// A TLS session (client or server side) over a byte stream such as a TCP connection.
+///
+/// Made by [`connect`](Self::connect) or [`accept`](Self::accept), which both finish the
+/// handshake before returning. Like the stream it wraps, one task may receive while another
+/// sends; a second concurrent receive (or send) fails with [`StreamError::Busy`]. The
+/// rustls connection sits behind a lock that is never held across an `.await`.
+///
+/// The end of the stream is authenticated: a receive reports [`StreamError::EndOfStream`]
+/// only after the peer's `close_notify`; a transport that ends without one is
+/// [`StreamError::Broken`], since an attacker may have cut the data short.
+///
+/// # Examples
+///
+/// A server and a client in one task group, with certificates made by `rcgen`:
+///
+/// ```
+/// # use anyio::net::SocketAttributes as _;
+/// use std::sync::Arc;
+/// use anyio::net::{connect_tcp, create_tcp_listener};
+/// use anyio_core::streams::tls::{client_config, rustls, server_config, TlsStream};
+///
+/// # anyio::run(async {
+/// let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+/// let mut roots = rustls::RootCertStore::empty();
+/// roots.add(cert.cert.der().clone()).unwrap();
+/// let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+/// let server = Arc::new(server_config(vec![cert.cert.der().clone()], key).unwrap());
+/// let client = Arc::new(client_config(roots));
+///
+/// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+/// let port = listener.local_port().unwrap();
+/// let reply = anyio::task_group(|tg| async move {
+///     tg.spawn(async move {
+///         let tls = TlsStream::accept(listener.accept().await?, server).await?;
+///         let line = tls.receive(1024).await?;
+///         tls.send(&line).await?;
+///         tls.close().await;
+///         Ok(())
+///     })?;
+///     let tcp = connect_tcp("127.0.0.1", port).await?;
+///     let tls = TlsStream::connect(tcp, "localhost", client).await?;
+///     tls.send(b"hello").await?;
+///     Ok::<_, anyio::BoxError>(tls.receive(1024).await?)
+/// })
+/// .await
+/// .unwrap();
+/// assert_eq!(&reply[..], b"hello");
+/// # }).unwrap();
+/// ```
+pub struct TlsStream<S> {
+    transport: S,
+    session: Mutex<Connection>,
+    /// The name a client asked for; a server reads it from its connection.
+    client_server_name: Option<String>,
+    receiving: Direction,
+    sending: Direction,
+    /// Kept between receives so each does not allocate; a receive takes it while it runs.
+    read_buf: Mutex<Vec<u8>>,
+    eof_sent: AtomicBool,
+}
+
+impl<S: ByteStream> TlsStream<S> {
+    /// Runs the client side of the handshake over `transport`, asking for `server_name`
+    /// (sent as SNI) and verifying the server's certificate as `config` says.
+    ///
+    /// # Examples
+    ///
+    /// See [`TlsStream`] for a full client and server; a name that is not a host name is
+    /// refused before anything is sent:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use anyio::net::{connect_tcp, create_tcp_listener};
+    /// # use anyio::net::SocketAttributes as _;
+    /// use anyio_core::streams::tls::{client_config, rustls, TlsStream};
+    ///
+    /// # anyio::run(async {
+    /// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// let tcp = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+    /// let config = Arc::new(client_config(rustls::RootCertStore::empty()));
+    /// let error = TlsStream::connect(tcp, "not a name!", config).await.unwrap_err();
+    /// assert!(error.to_string().contains("server_name"));
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::InvalidArgument`] for a `server_name` that is neither a DNS name nor an
+    /// IP address; [`StreamError::InvalidData`] holding a [`TlsError`] when the handshake
+    /// fails (an untrusted certificate reads "TLS handshake failed: invalid peer
+    /// certificate: UnknownIssuer"); the transport's errors, and [`StreamError::Broken`] when
+    /// the peer hangs up during the handshake.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: a cancelled handshake drops the transport.
+    pub async fn connect(
+        transport: S,
+        server_name: &str,
+        config: Arc<ClientConfig>,
+    ) -> Result<Self, StreamError> {
+        let name = ServerName::try_from(server_name.to_owned())
+            .map_err(|_| StreamError::invalid_argument(BAD_SERVER_NAME))?;
+        let connection = ClientConnection::new(config, name).map_err(TlsError::handshake)?;
+        let stream = Self::new(transport, connection.into(), Some(server_name.to_owned()));
+        stream.handshake().await?;
+        Ok(stream)
+    }
+
+    /// Runs the server side of the handshake over `transport`, with the certificate, ALPN
+    /// protocols and client verification of `config`.
+    ///
+    /// # Examples
+    ///
+    /// See [`TlsStream`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use anyio_core::streams::tls::{rustls, server_config, TlsStream};
+    ///
+    /// let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    /// let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+    /// let config = Arc::new(server_config(vec![cert.cert.der().clone()], key).unwrap());
+    /// # let _ = config;
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect): a [`TlsError`] inside [`StreamError::InvalidData`]
+    /// when the handshake fails, or the transport's errors.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: a cancelled handshake drops the transport.
+    pub async fn accept(transport: S, config: Arc<ServerConfig>) -> Result<Self, StreamError> {
+        let connection = ServerConnection::new(config).map_err(TlsError::handshake)?;
+        let stream = Self::new(transport, connection.into(), None);
+        stream.handshake().await?;
+        Ok(stream)
+    }
+
+    fn new(transport: S, connection: Connection, client_server_name: Option<String>) -> Self {
+        Self {
+            transport,
+            session: Mutex::new(connection),
+            client_server_name,
+            receiving: Direction::default(),
+            sending: Direction::default(),
+            read_buf: Mutex::new(Vec::new()),
+            eof_sent: AtomicBool::new(false),
+        }
+    }
+
+    async fn handshake(&self) -> Result<(), StreamError> {
+        let mut chunk = vec![0; READ_CHUNK];
+        loop {
+            let (out, handshaking) = {
+                let mut session = self.session();
+                (take_output(&mut session), session.is_handshaking())
+            };
+            if !out.is_empty() {
+                self.transport.send(&out).await?;
+            }
+            if !handshaking {
+                return Ok(());
+            }
+            match self.transport.receive_into(&mut chunk).await {
+                Ok(n) => self.ingest(&chunk[..n], true).await?,
+                Err(StreamError::EndOfStream) => {
+                    return Err(StreamError::Broken(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        EOF_IN_HANDSHAKE,
+                    )))
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Receives at least one and at most `buf.len()` bytes of plaintext into `buf`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    /// use anyio_core::streams::{ByteStream, StreamError};
+    ///
+    /// async fn read_some<S: ByteStream>(tls: &TlsStream<S>) -> Result<Vec<u8>, StreamError> {
+    ///     let mut buf = [0; 1024];
+    ///     let n = tls.receive_into(&mut buf).await?;
+    ///     Ok(buf[..n].to_vec())
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::EndOfStream`] after the peer's `close_notify`; [`StreamError::Broken`]
+    /// when the transport ends without one; [`StreamError::InvalidData`] holding a
+    /// [`TlsError`] for a record that fails to decrypt or breaks the protocol;
+    /// [`StreamError::Busy`] while another task receives; `InvalidArgument` for an empty
+    /// `buf`; the transport's errors.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: ciphertext is taken from the transport only in the poll that returns it
+    /// (for a cancel-safe transport, as sockets are) and is decrypted into the session's
+    /// buffer at once, where the next receive finds it.
+    pub async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        if buf.is_empty() {
+            return Err(StreamError::invalid_argument(EMPTY_BUF));
+        }
+        let _receiving = self.receiving.claim()?;
+        let mut chunk = ReadBuf::take(&self.read_buf);
+        loop {
+            if let Some(n) = self.take_plaintext(buf)? {
+                return Ok(n);
+            }
+            match self.transport.receive_into(&mut chunk.buf).await {
+                Ok(n) => self.ingest(&chunk.buf[..n], false).await?,
+                // rustls turns the transport's end into EndOfStream or Broken, depending
+                // on whether close_notify came first.
+                Err(StreamError::EndOfStream) => self.ingest(&[], false).await?,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Receives at least one and at most `max_bytes` bytes of plaintext.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    /// use anyio_core::streams::{ByteStream, StreamError};
+    ///
+    /// async fn line<S: ByteStream>(tls: &TlsStream<S>) -> Result<bytes::Bytes, StreamError> {
+    ///     tls.receive(4096).await
+    /// }
+    /// # let _ = line::<anyio::net::TcpStream>;
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`receive_into`](Self::receive_into); `InvalidArgument` when `max_bytes` is 0.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`receive_into`](Self::receive_into).
+    pub async fn receive(&self, max_bytes: usize) -> Result<bytes::Bytes, StreamError> {
+        ByteReceiveStream::receive(self, max_bytes).await
+    }
+
+    fn take_plaintext(&self, buf: &mut [u8]) -> Result<Option<usize>, StreamError> {
+        let read = self.session().reader().read(buf);
+        match read {
+            Ok(0) => Err(StreamError::EndOfStream),
+            Ok(n) => Ok(Some(n)),
+            Err(error) => match error.kind() {
+                io::ErrorKind::WouldBlock => Ok(None),
+                io::ErrorKind::UnexpectedEof => Err(StreamError::Broken(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    UNCLEAN_EOF,
+                ))),
+                _ => Err(StreamError::from(error)),
+            },
+        }
+    }
+
+    /// Hands ciphertext (or, when `data` is empty, the transport's end) to rustls. When rustls
+    /// rejects it, the alert it queued is sent if no send is in flight, so the peer learns why.
+    async fn ingest(&self, data: &[u8], handshaking: bool) -> Result<(), StreamError> {
+        let (error, alert) = {
+            let mut session = self.session();
+            match feed(&mut session, data, handshaking) {
+                Ok(()) => return Ok(()),
+                Err(error) => (error, take_output(&mut session)),
+            }
+        };
+        if !alert.is_empty() {
+            if let Ok(_sending) = self.sending.claim() {
+                let _ = self.transport.send(&alert).await;
+            }
+        }
+        Err(error)
+    }
+
+    /// Sends all of `data`, encrypted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    /// use anyio_core::streams::{ByteStream, StreamError};
+    ///
+    /// async fn greet<S: ByteStream>(tls: &TlsStream<S>) -> Result<(), StreamError> {
+    ///     tls.send(b"hello\r\n").await
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::Closed`] after [`send_eof`](Self::send_eof) or
+    /// [`close`](Self::close); [`StreamError::Busy`] while another task sends; the
+    /// transport's errors.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: when cancelled, part of a TLS record may have been sent, after which
+    /// the session is unusable.
+    pub async fn send(&self, data: &[u8]) -> Result<(), StreamError> {
+        let _sending = self.sending.claim()?;
+        if self.eof_sent.load(Ordering::Acquire) {
+            return Err(StreamError::Closed);
+        }
+        let mut rest = data;
+        loop {
+            let out = {
+                let mut session = self.session();
+                let accepted = if rest.is_empty() {
+                    0
+                } else {
+                    session.writer().write(rest)?
+                };
+                rest = &rest[accepted..];
+                take_output(&mut session)
+            };
+            if out.is_empty() {
+                if rest.is_empty() {
+                    return Ok(());
+                }
+                return Err(StreamError::Io(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "the TLS session accepted no more plaintext",
+                )));
+            }
+            self.transport.send(&out).await?;
+        }
+    }
+
+    /// Finishes the sending half: sends `close_notify`, then finishes the transport's sending
+    /// half. The peer's receives end with [`StreamError::EndOfStream`] while this side can
+    /// still receive; TLS 1.3 defines this half-close, and rustls peers support it (some
+    /// TLS 1.2 implementations close the whole connection instead). A transport that cannot
+    /// be half-closed is left open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    /// use anyio_core::streams::{ByteStream, StreamError};
+    ///
+    /// async fn request<S: ByteStream>(tls: &TlsStream<S>) -> Result<bytes::Bytes, StreamError> {
+    ///     tls.send(b"ping").await?;
+    ///     tls.send_eof().await?;
+    ///     tls.receive(1024).await
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::Busy`] while another task sends; the transport's errors.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: when cancelled, `close_notify` may be sent in part.
+    pub async fn send_eof(&self) -> Result<(), StreamError> {
+        let _sending = self.sending.claim()?;
+        if self.eof_sent.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let out = {
+            let mut session = self.session();
+            session.send_close_notify();
+            take_output(&mut session)
+        };
+        self.transport.send(&out).await?;
+        match self.transport.send_eof().await {
+            Ok(()) | Err(StreamError::InvalidArgument(_)) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The TLS version negotiated in the handshake.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::{rustls, TlsStream};
+    ///
+    /// fn is_modern(tls: &TlsStream<anyio::net::TcpStream>) -> bool {
+    ///     tls.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3)
+    /// }
+    /// ```
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.session().protocol_version()
+    }
+}
+
+impl<S> TlsStream<S> {
+    fn session(&self) -> MutexGuard<'_, Connection> {
+        // rustls keeps its state consistent between calls, so a panic elsewhere while the
+        // lock was held leaves nothing half-done.
+        self.session.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The ALPN protocol both sides agreed on, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    ///
+    /// fn speaks_h2(tls: &TlsStream<anyio::net::TcpStream>) -> bool {
+    ///     tls.alpn_protocol().as_deref() == Some(b"h2")
+    /// }
+    /// ```
+    pub fn alpn_protocol(&self) -> Option<Vec<u8>> {
+        self.session().alpn_protocol().map(<[u8]>::to_vec)
+    }
+
+    /// The server name (SNI) of the session: on a server, the name the client asked for
+    /// (`None` if it sent none, as for IP addresses); on a client, the name it connected to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    ///
+    /// fn virtual_host(tls: &TlsStream<anyio::net::TcpStream>) -> String {
+    ///     tls.server_name().unwrap_or_else(|| "default".to_owned())
+    /// }
+    /// ```
+    pub fn server_name(&self) -> Option<String> {
+        match &*self.session() {
+            Connection::Server(server) => server.server_name().map(str::to_owned),
+            Connection::Client(_) => self.client_server_name.clone(),
+        }
+    }
+
+    /// The certificate chain the peer presented, its own certificate first: always the
+    /// server's on a client; on a server, the client's when the config asked for one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    ///
+    /// fn chain_length(tls: &TlsStream<anyio::net::TcpStream>) -> usize {
+    ///     tls.peer_certificates().map_or(0, |chain| chain.len())
+    /// }
+    /// ```
+    pub fn peer_certificates(&self) -> Option<Vec<CertificateDer<'static>>> {
+        let session = self.session();
+        let chain = session.peer_certificates()?;
+        Some(chain.iter().map(|cert| cert.clone().into_owned()).collect())
+    }
+
+    /// The cipher suite negotiated in the handshake.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    ///
+    /// fn suite_name(tls: &TlsStream<anyio::net::TcpStream>) -> String {
+    ///     tls.cipher_suite().map(|s| format!("{:?}", s.suite())).unwrap_or_default()
+    /// }
+    /// ```
+    pub fn cipher_suite(&self) -> Option<SupportedCipherSuite> {
+        self.session().negotiated_cipher_suite()
+    }
+
+    /// The stream this session runs over.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    ///
+    /// fn tcp(tls: &TlsStream<anyio::net::TcpStream>) -> &anyio::net::TcpStream {
+    ///     tls.get_ref()
+    /// }
+    /// ```
+    pub fn get_ref(&self) -> &S {
+        &self.transport
+    }
+}
+
+impl<S: ByteStream + AsyncClose> TlsStream<S> {
+    /// Sends `close_notify` (unless [`send_eof`](Self::send_eof) already did, or another task
+    /// is sending), then closes the transport; receives waiting on it end with
+    /// [`StreamError::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    ///
+    /// async fn goodbye(tls: TlsStream<anyio::net::TcpStream>) {
+    ///     let _ = tls.send(b"bye\n").await;
+    ///     tls.close().await;
+    /// }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: when cancelled while sending `close_notify`, the transport's close is
+    /// still started (a socket closes at once).
+    pub async fn close(&self) {
+        let transport = CloseOnDrop(Some(&self.transport));
+        if let Ok(_sending) = self.sending.claim() {
+            if !self.eof_sent.swap(true, Ordering::AcqRel) {
+                let out = {
+                    let mut session = self.session();
+                    session.send_close_notify();
+                    take_output(&mut session)
+                };
+                let _ = self.transport.send(&out).await;
+            }
+        }
+        transport.close().await;
+    }
+}
+
+/// Feeds `data` to rustls and lets it process the records; empty `data` reports the
+/// transport's end.
+fn feed(session: &mut Connection, mut data: &[u8], handshaking: bool) -> Result<(), StreamError> {
+    let to_stream_error = |error| {
+        StreamError::from(if handshaking {
+            TlsError::handshake(error)
+        } else {
+            TlsError::session(error)
+        })
+    };
+    if data.is_empty() {
+        session.read_tls(&mut data)?;
+        return session
+            .process_new_packets()
+            .map(drop)
+            .map_err(to_stream_error);
+    }
+    while !data.is_empty() {
+        if session.read_tls(&mut data)? == 0 {
+            // After close_notify rustls takes nothing more; what follows is ignored.
+            break;
+        }
+        session.process_new_packets().map_err(to_stream_error)?;
+    }
+    Ok(())
+}
+
+/// The TLS records rustls has queued for the peer.
+fn take_output(session: &mut Connection) -> Vec<u8> {
+    let mut out = Vec::new();
+    while session.wants_write() {
+        // Writing into a Vec cannot fail.
+        if session.write_tls(&mut out).is_err() {
+            break;
+        }
+    }
+    out
+}
+
+/// One direction's claim: one task at a time receives (or sends).
+#[derive(Default)]
+struct Direction(AtomicBool);
+
+struct Claim<'a>(&'a AtomicBool);
+
+impl Direction {
+    fn claim(&self) -> Result<Claim<'_>, StreamError> {
+        if self.0.swap(true, Ordering::Acquire) {
+            Err(StreamError::Busy)
+        } else {
+            Ok(Claim(&self.0))
+        }
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// The receive buffer, returned to the stream when the receive ends or is cancelled.
+struct ReadBuf<'a> {
+    slot: &'a Mutex<Vec<u8>>,
+    buf: Vec<u8>,
+}
+
+impl<'a> ReadBuf<'a> {
+    fn take(slot: &'a Mutex<Vec<u8>>) -> Self {
+        let mut buf = std::mem::take(&mut *slot.lock().unwrap_or_else(PoisonError::into_inner));
+        buf.resize(READ_CHUNK, 0);
+        Self { slot, buf }
+    }
+}
+
+impl Drop for ReadBuf<'_> {
+    fn drop(&mut self) {
+        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = std::mem::take(&mut self.buf);
+    }
+}
+
+/// Closes the transport even when [`TlsStream::close`] is cancelled before it got there.
+struct CloseOnDrop<'a, S: AsyncClose>(Option<&'a S>);
+
+impl<S: AsyncClose> CloseOnDrop<'_, S> {
+    async fn close(mut self) {
+        if let Some(transport) = self.0.take() {
+            transport.close().await;
+        }
+    }
+}
+
+impl<S: AsyncClose> Drop for CloseOnDrop<'_, S> {
+    fn drop(&mut self) {
+        if let Some(transport) = self.0.take() {
+            // Starting the close is all a destructor can do; sockets finish it in this poll.
+            let close = pin!(transport.close());
+            let _ = close.poll(&mut Context::from_waker(Waker::noop()));
+        }
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for TlsStream<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let session = self.session();
+        let side = match &*session {
+            Connection::Client(_) => "client",
+            Connection::Server(_) => "server",
+        };
+        f.debug_struct("TlsStream")
+            .field("side", &side)
+            .field("protocol_version", &session.protocol_version())
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: ByteStream> ByteReceiveStream for TlsStream<S> {
+    fn receive_into<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = Result<usize, StreamError>> + Send + 'a {
+        TlsStream::receive_into(self, buf)
+    }
+}
+
+impl<S: ByteStream> ByteSendStream for TlsStream<S> {
+    fn send<'a>(
+        &'a self,
+        data: &'a [u8],
+    ) -> impl Future<Output = Result<(), StreamError>> + Send + 'a {
+        TlsStream::send(self, data)
+    }
+}
+
+impl<S: ByteStream> ByteStream for TlsStream<S> {
+    fn send_eof(&self) -> impl Future<Output = Result<(), StreamError>> + Send + '_ {
+        TlsStream::send_eof(self)
+    }
+}
+
+impl<S: ByteStream + AsyncClose> AsyncClose for TlsStream<S> {
+    fn close(&self) -> impl Future<Output = ()> + Send + '_ {
+        TlsStream::close(self)
+    }
+}
+
+impl<S: SocketAttributes> SocketAttributes for TlsStream<S> {
+    fn local_address(&self) -> io::Result<crate::net::SocketAddress> {
+        self.transport.local_address()
+    }
+
+    fn remote_address(&self) -> io::Result<crate::net::SocketAddress> {
+        self.transport.remote_address()
+    }
+
+    #[cfg(unix)]
+    fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.transport.raw_fd()
+    }
+}

@@ -1,0 +1,386 @@
+//! TLS streams and the TLS listener over real TCP, on every backend.
+
+#![cfg(feature = "tls")]
+
+mod common;
+#[path = "tls_certs/mod.rs"]
+mod tls_certs;
+
+use std::io;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyio::net::{connect_tcp, create_tcp_listener, SocketAttributes, TcpListener, TcpStream};
+use anyio::streams::tls::rustls::{self, CertificateError, ClientConfig, ServerConfig};
+use anyio::streams::tls::{TlsError, TlsListener, TlsStream};
+use anyio::streams::StreamError;
+use futures_util::future::Either;
+use tls_certs::Ca;
+
+/// A listener, and a client TCP connection to it with the server's end.
+async fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    let client = connect_tcp("127.0.0.1", listener.local_port().unwrap())
+        .await
+        .unwrap();
+    let server = listener.accept().await.unwrap();
+    (client, server)
+}
+
+/// Both sides' handshake results, run concurrently.
+async fn handshake(
+    name: &str,
+    client: Arc<ClientConfig>,
+    server: Arc<ServerConfig>,
+) -> (
+    Result<TlsStream<TcpStream>, StreamError>,
+    Result<TlsStream<TcpStream>, StreamError>,
+) {
+    let (client_tcp, server_tcp) = tcp_pair().await;
+    futures_util::join!(
+        TlsStream::connect(client_tcp, name, client),
+        TlsStream::accept(server_tcp, server),
+    )
+}
+
+async fn connected() -> (TlsStream<TcpStream>, TlsStream<TcpStream>) {
+    let ca = Ca::new("test ca");
+    let (client, server) = handshake(
+        "localhost",
+        ca.client(),
+        Arc::new(ca.server(&["localhost"])),
+    )
+    .await;
+    (client.unwrap(), server.unwrap())
+}
+
+async fn receive_exactly(stream: &TlsStream<TcpStream>, n: usize) -> Vec<u8> {
+    let mut data = Vec::with_capacity(n);
+    while data.len() < n {
+        data.extend_from_slice(&stream.receive(n - data.len()).await.unwrap());
+    }
+    data
+}
+
+fn tls_error(error: &StreamError) -> &TlsError {
+    TlsError::from_stream_error(error).unwrap_or_else(|| panic!("not a TLS error: {error:?}"))
+}
+
+#[anyio::test]
+async fn echo_round_trip_small_and_large() {
+    let (client, server) = connected().await;
+    assert_eq!(
+        client.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
+    assert_eq!(client.peer_certificates().map(|chain| chain.len()), Some(1));
+    assert!(server.peer_certificates().is_none());
+    assert!(client.cipher_suite().is_some());
+    assert_eq!(client.local_port(), server.remote_port());
+
+    let large: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    for message in [&b"hello"[..], &large[..]] {
+        let (sent, echoed) = futures_util::join!(client.send(message), async {
+            let data = receive_exactly(&server, message.len()).await;
+            server.send(&data).await
+        });
+        sent.unwrap();
+        echoed.unwrap();
+        assert_eq!(receive_exactly(&client, message.len()).await, message);
+    }
+}
+
+#[anyio::test]
+async fn a_tls12_client_is_served() {
+    let ca = Ca::new("test ca");
+    let client =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .unwrap()
+            .with_root_certificates(ca.roots())
+            .with_no_client_auth();
+    let server = Arc::new(ca.server(&["localhost"]));
+    let (client, server) = handshake("localhost", Arc::new(client), server).await;
+    let (client, server) = (client.unwrap(), server.unwrap());
+    assert_eq!(
+        server.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_2)
+    );
+    client.send(b"old but fine").await.unwrap();
+    assert_eq!(receive_exactly(&server, 12).await, b"old but fine");
+    server.close().await;
+    assert!(matches!(
+        client.receive(16).await,
+        Err(StreamError::EndOfStream)
+    ));
+}
+
+#[test]
+fn futures_and_streams_are_send_and_sync() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<TlsStream<TcpStream>>();
+    send_sync::<TlsListener<TcpListener>>();
+    let ca = Ca::new("test ca");
+    let client = ca.client();
+    let server = Arc::new(ca.server(&["localhost"]));
+    let _ = |tcp: TcpStream, tls: &TlsStream<TcpStream>, listener: &TlsListener<TcpListener>| {
+        send(&TlsStream::connect(tcp, "localhost", client.clone()));
+        send(&tls.receive(1));
+        send(&tls.send(b""));
+        send(&tls.send_eof());
+        send(&tls.close());
+        send(&listener.accept());
+        send(&listener.serve(|_tls| async {}));
+    };
+    let _ = |tcp: TcpStream| send(&TlsStream::accept(tcp, server.clone()));
+}
+
+#[anyio::test]
+async fn an_unknown_issuer_is_rejected_with_the_cause() {
+    let trusted = Ca::new("trusted ca");
+    let other = Ca::new("other ca");
+    let (client, server) = handshake(
+        "localhost",
+        trusted.client(),
+        Arc::new(other.server(&["localhost"])),
+    )
+    .await;
+    let error = client.unwrap_err();
+    let tls = tls_error(&error);
+    assert!(tls.is_handshake());
+    assert_eq!(
+        tls.rustls_error(),
+        &rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("invalid peer certificate: UnknownIssuer"),
+        "{error}"
+    );
+    // The client's alert tells the server why.
+    let error = server.unwrap_err();
+    assert!(error.to_string().contains("alert"), "{error}");
+}
+
+#[anyio::test]
+async fn an_empty_root_store_trusts_nothing() {
+    let ca = Ca::new("test ca");
+    let client = Arc::new(anyio::streams::tls::client_config(
+        rustls::RootCertStore::empty(),
+    ));
+    let (client, _server) =
+        handshake("localhost", client, Arc::new(ca.server(&["localhost"]))).await;
+    let error = client.unwrap_err();
+    assert!(tls_error(&error).is_handshake());
+    assert!(error.to_string().contains("UnknownIssuer"), "{error}");
+}
+
+#[anyio::test]
+async fn the_server_sees_the_name_the_client_asked_for() {
+    let ca = Ca::new("test ca");
+    let server = Arc::new(ca.server(&["localhost", "alt.example.test"]));
+    let (client, server_side) = handshake("alt.example.test", ca.client(), server.clone()).await;
+    let (client, server_side) = (client.unwrap(), server_side.unwrap());
+    assert_eq!(
+        server_side.server_name().as_deref(),
+        Some("alt.example.test")
+    );
+    assert_eq!(client.server_name().as_deref(), Some("alt.example.test"));
+
+    let (client, _) = handshake("other.example.test", ca.client(), server).await;
+    let error = client.unwrap_err();
+    assert!(
+        matches!(
+            tls_error(&error).rustls_error(),
+            rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })
+                | rustls::Error::InvalidCertificate(CertificateError::NotValidForName)
+        ),
+        "{error}"
+    );
+}
+
+#[anyio::test]
+async fn a_bad_server_name_is_an_invalid_argument() {
+    let ca = Ca::new("test ca");
+    let (client_tcp, _server_tcp) = tcp_pair().await;
+    let error = TlsStream::connect(client_tcp, "no spaces allowed", ca.client())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StreamError::InvalidArgument(_)), "{error}");
+}
+
+#[anyio::test]
+async fn alpn_picks_the_protocol_both_sides_speak() {
+    let ca = Ca::new("test ca");
+    let mut client = rustls::ClientConfig::clone(&ca.client());
+    client.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let mut server = ca.server(&["localhost"]);
+    server.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let (client, server) = handshake("localhost", Arc::new(client), Arc::new(server)).await;
+    let (client, server) = (client.unwrap(), server.unwrap());
+    assert_eq!(client.alpn_protocol().as_deref(), Some(&b"http/1.1"[..]));
+    assert_eq!(server.alpn_protocol().as_deref(), Some(&b"http/1.1"[..]));
+}
+
+#[anyio::test]
+async fn close_notify_is_a_clean_end_of_stream() {
+    let (client, server) = connected().await;
+    client.send(b"last words").await.unwrap();
+    client.close().await;
+    assert_eq!(receive_exactly(&server, 10).await, b"last words");
+    let end = server.receive(16).await;
+    assert!(matches!(end, Err(StreamError::EndOfStream)), "{end:?}");
+    let again = server.receive(16).await;
+    assert!(matches!(again, Err(StreamError::EndOfStream)), "{again:?}");
+    assert!(matches!(client.send(b"x").await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn send_eof_half_closes_and_the_reply_still_arrives() {
+    let (client, server) = connected().await;
+    client.send(b"request").await.unwrap();
+    client.send_eof().await.unwrap();
+    assert_eq!(receive_exactly(&server, 7).await, b"request");
+    assert!(matches!(
+        server.receive(16).await,
+        Err(StreamError::EndOfStream)
+    ));
+    server.send(b"reply").await.unwrap();
+    server.close().await;
+    assert_eq!(receive_exactly(&client, 5).await, b"reply");
+    assert!(matches!(
+        client.receive(16).await,
+        Err(StreamError::EndOfStream)
+    ));
+}
+
+#[anyio::test]
+async fn a_transport_ending_without_close_notify_is_broken() {
+    let (client, server) = connected().await;
+    client.send(b"cut").await.unwrap();
+    // Closing the TCP connection under the session skips close_notify.
+    client.get_ref().close().await;
+    assert_eq!(receive_exactly(&server, 3).await, b"cut");
+    match server.receive(16).await {
+        Err(StreamError::Broken(error)) => {
+            assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+            assert!(error.to_string().contains("close_notify"), "{error}");
+        }
+        other => panic!("expected Broken, got {other:?}"),
+    }
+}
+
+#[anyio::test]
+async fn a_cancelled_receive_loses_nothing() {
+    let (client, server) = connected().await;
+    for round in 0..20u8 {
+        let cancelled = anyio::move_on_after(common::ms(1), server.receive(16)).await;
+        assert!(cancelled.is_none(), "nothing was sent yet: {cancelled:?}");
+        client.send(&[round]).await.unwrap();
+        assert_eq!(receive_exactly(&server, 1).await, [round]);
+    }
+}
+
+#[anyio::test]
+async fn tls_runs_over_any_byte_stream_even_tls() {
+    let ca = Ca::new("test ca");
+    let (client, server) = connected().await;
+    let (inner_client, inner_server) = futures_util::join!(
+        TlsStream::connect(client, "inner.example.test", ca.client()),
+        TlsStream::accept(server, Arc::new(ca.server(&["inner.example.test"]))),
+    );
+    let (client, server) = (inner_client.unwrap(), inner_server.unwrap());
+    assert_eq!(server.server_name().as_deref(), Some("inner.example.test"));
+    client.send(b"nested").await.unwrap();
+    let mut buf = [0; 6];
+    let mut got = 0;
+    while got < buf.len() {
+        got += server.receive_into(&mut buf[got..]).await.unwrap();
+    }
+    assert_eq!(&buf, b"nested");
+    client.close().await;
+    assert!(matches!(
+        server.receive(16).await,
+        Err(StreamError::EndOfStream)
+    ));
+    // Closing the outer session closed the TCP connection underneath too.
+    assert!(client.get_ref().get_ref().is_closed());
+}
+
+#[anyio::test]
+async fn a_second_concurrent_receiver_is_busy() {
+    let (client, server) = connected().await;
+    let server = &server;
+    let (first, second) = futures_util::join!(server.receive(16), async {
+        anyio::sleep(common::ms(20)).await;
+        let busy = server.receive(16).await;
+        client.send(b"x").await.unwrap();
+        busy
+    });
+    assert!(matches!(second, Err(StreamError::Busy)), "{second:?}");
+    assert_eq!(&first.unwrap()[..], b"x");
+}
+
+async fn tls_listener(ca: &Ca, timeout: Duration) -> (TlsListener<TcpListener>, u16) {
+    let tcp = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    let port = tcp.local_port().unwrap();
+    let config = Arc::new(ca.server(&["localhost"]));
+    let listener = TlsListener::new(tcp, config).with_handshake_timeout(timeout);
+    (listener, port)
+}
+
+#[anyio::test]
+async fn accept_gives_up_on_a_silent_client() {
+    let ca = Ca::new("test ca");
+    let (listener, port) = tls_listener(&ca, common::ms(200)).await;
+    let _silent = connect_tcp("127.0.0.1", port).await.unwrap();
+    let error = listener.accept().await.unwrap_err();
+    match &error {
+        StreamError::Io(io) => assert_eq!(io.kind(), io::ErrorKind::TimedOut),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert!(error.to_string().contains("handshake"), "{error}");
+}
+
+#[anyio::test]
+async fn serve_handles_a_client_while_another_stays_silent() {
+    let ca = Ca::new("test ca");
+    // Far longer than the test may take: the second client must not wait for it.
+    let (listener, port) = tls_listener(&ca, Duration::from_secs(60)).await;
+    let started = Instant::now();
+    let server = listener.serve(|tls| async move {
+        while let Ok(data) = tls.receive(1024).await {
+            if tls.send(&data).await.is_err() {
+                break;
+            }
+        }
+        tls.close().await;
+    });
+    let clients = async {
+        let silent = connect_tcp("127.0.0.1", port).await.unwrap();
+        // Not TLS at all: its handshake fails, which must not end serving.
+        let garbage = connect_tcp("127.0.0.1", port).await.unwrap();
+        garbage.send(b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
+        let tcp = connect_tcp("127.0.0.1", port).await.unwrap();
+        let tls = TlsStream::connect(tcp, "localhost", ca.client())
+            .await
+            .unwrap();
+        tls.send(b"still served").await.unwrap();
+        let echoed = receive_exactly(&tls, 12).await;
+        drop(silent);
+        echoed
+    };
+    // The clients finishing ends the test; dropping the serve future cancels it.
+    let echoed = anyio::move_on_after(Duration::from_secs(20), async {
+        match futures_util::future::select(pin!(server), pin!(clients)).await {
+            Either::Left((served, _)) => panic!("serving ended early: {served:?}"),
+            Either::Right((echoed, _)) => echoed,
+        }
+    })
+    .await;
+    assert_eq!(echoed.as_deref(), Some(&b"still served"[..]));
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
