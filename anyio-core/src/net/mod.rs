@@ -22,17 +22,26 @@
 mod address;
 mod compat;
 mod connect;
+mod dns;
+mod error;
+mod happy_eyeballs;
+mod listen;
 mod op;
 mod socket;
 mod tcp;
+mod tcp_listener;
 mod udp;
 mod unix;
 
 pub use address::{SocketAddress, SocketAttributes};
-pub use connect::{connect_tcp, create_tcp_listener};
+pub use connect::{connect_tcp, ConnectTcp, TcpConnect};
+pub use dns::{resolve, ResolveError};
+pub use error::{ConnectAttempt, ConnectError};
+pub use listen::create_tcp_listener;
 pub use op::{ReadBytes, ReadInto, WriteAll, WriteSome};
 pub use socket::{IoOp, SocketIo};
-pub use tcp::{Accept, TcpAccept, TcpListener, TcpReceive, TcpReceiveInto, TcpSend, TcpStream};
+pub use tcp::{TcpReceive, TcpReceiveInto, TcpSend, TcpStream};
+pub use tcp_listener::{TcpAccept, TcpListener};
 #[allow(unused_imports, unreachable_pub)]
 pub use udp::*;
 #[allow(unused_imports, unreachable_pub)]
