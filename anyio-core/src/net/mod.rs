@@ -40,7 +40,7 @@ pub use error::{ConnectAttempt, ConnectError};
 pub use listen::create_tcp_listener;
 pub use op::{ReadBytes, ReadInto, WriteAll, WriteSome};
 pub use socket::{IoOp, SocketIo};
-pub use tcp::{TcpReceive, TcpReceiveInto, TcpSend, TcpStream};
+pub use tcp::{TcpReceive, TcpReceiveInto, TcpSend, TcpStream, TcpWriteAll};
 pub use tcp_listener::{TcpAccept, TcpListener};
 #[allow(unused_imports, unreachable_pub)]
 pub use udp::*;

@@ -48,7 +48,45 @@ pub type TcpReceive<'a, R> = SocketIo<'a, R, std::net::TcpStream, ReadBytes>;
 /// A receive into a buffer on a [`TcpStream`], as returned by [`TcpStream::receive_into`].
 pub type TcpReceiveInto<'a, R> = SocketIo<'a, R, std::net::TcpStream, ReadInto<'a>>;
 /// A send on a [`TcpStream`], as returned by [`TcpStream::send`].
-pub type TcpSend<'a, R> = SocketIo<'a, R, std::net::TcpStream, WriteAll<'a>>;
+pub type TcpSend<'a, R> = SocketIo<'a, R, std::net::TcpStream, TcpWriteAll<'a>>;
+
+/// Sends all of its data on a TCP stream, or fails with [`StreamError::Closed`] once the
+/// stream's sending side was finished with [`TcpStream::send_eof`]; the operation behind
+/// [`TcpSend`].
+///
+/// # Examples
+///
+/// ```
+/// # use anyio::net::SocketAttributes as _;
+/// # use anyio::net::{connect_tcp, create_tcp_listener};
+/// use anyio::streams::StreamError;
+/// # anyio::run(async {
+/// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+/// # let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+/// client.send_eof().await.unwrap();
+/// assert!(matches!(client.send(b"late").await, Err(StreamError::Closed)));
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct TcpWriteAll<'a> {
+    data: WriteAll<'a>,
+    finished: bool,
+}
+
+impl IoOp<std::net::TcpStream> for TcpWriteAll<'_> {
+    type Output = ();
+
+    fn validate(&self) -> Result<(), StreamError> {
+        if self.finished {
+            return Err(StreamError::Closed);
+        }
+        Ok(())
+    }
+
+    fn attempt(&mut self, socket: &std::net::TcpStream) -> io::Result<()> {
+        self.data.attempt(socket)
+    }
+}
 
 impl<R: Reactor> TcpStream<R> {
     /// Wraps a connected standard-library stream, registering it with the runtime serving the
@@ -169,7 +207,11 @@ impl<R: Reactor> TcpStream<R> {
     ///
     /// Not cancel safe: a cancelled send may have sent a prefix of `data`.
     pub fn send<'a>(&'a self, data: &'a [u8]) -> TcpSend<'a, R> {
-        self.socket.io(Interest::Write, WriteAll::new(data))
+        let op = TcpWriteAll {
+            data: WriteAll::new(data),
+            finished: self.eof_sent.load(Ordering::Acquire),
+        };
+        self.socket.io(Interest::Write, op)
     }
 
     /// Finishes sending: the peer's receives end with [`StreamError::EndOfStream`] once it has
