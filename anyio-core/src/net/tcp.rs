@@ -17,7 +17,7 @@ use crate::backend::{Interest, Reactor, Registration};
 use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
 
 /// A TCP connection, as returned by [`connect_tcp`](super::connect_tcp) and by a
-/// [`TcpListener`]'s accept.
+/// [`TcpListener`](super::TcpListener)'s accept.
 ///
 /// Receiving and sending take `&self`, so one task can receive while another sends (share
 /// the stream by reference or in an `Arc`); two concurrent receives (or sends) are
