@@ -217,7 +217,7 @@ mod tests {
     }
 
     #[test]
-    fn every_failure_is_reported_in_order() {
+    fn every_failure_is_reported() {
         let addresses = ["[::1]:1", "127.0.0.1:1", "[::2]:1"].map(addr);
         let result = block_on(race(
             addresses.to_vec(),
@@ -242,6 +242,72 @@ mod tests {
         assert!(failed
             .iter()
             .all(|a| a.error.kind() == io::ErrorKind::ConnectionRefused));
+    }
+
+    /// Counts attempts still alive: an attempt's socket lives exactly as long as its future.
+    struct Alive(Arc<Mutex<usize>>);
+
+    impl Alive {
+        fn new(count: &Arc<Mutex<usize>>) -> Self {
+            *count.lock().unwrap() += 1;
+            Self(count.clone())
+        }
+    }
+
+    impl Drop for Alive {
+        fn drop(&mut self) {
+            *self.0.lock().unwrap() -= 1;
+        }
+    }
+
+    #[test]
+    fn losers_are_dropped_when_one_wins() {
+        let alive = Arc::new(Mutex::new(0));
+        let addresses = ["10.0.0.1:1", "10.0.0.2:1", "10.0.0.3:1"].map(addr);
+        let winner = addresses[2];
+        let result = block_on(race(
+            addresses.to_vec(),
+            Duration::from_millis(10),
+            |address| {
+                let guard = Alive::new(&alive);
+                let after = if address == winner {
+                    Duration::ZERO
+                } else {
+                    Duration::from_secs(3600)
+                };
+                async move {
+                    let _guard = guard;
+                    fake(after, None).map_ok_address(address).await
+                }
+            },
+            thread_sleep,
+        ));
+        assert_eq!(result.unwrap(), winner);
+        assert_eq!(*alive.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_dropped_race_drops_every_attempt() {
+        let alive = Arc::new(Mutex::new(0));
+        let mut race = Box::pin(race(
+            ["10.0.0.1:1", "10.0.0.2:1"].map(addr).to_vec(),
+            Duration::ZERO,
+            |address| {
+                let guard = Alive::new(&alive);
+                async move {
+                    let _guard = guard;
+                    fake(Duration::from_secs(3600), None)
+                        .map_ok_address(address)
+                        .await
+                }
+            },
+            |_| std::future::ready(()),
+        ));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(race.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(*alive.lock().unwrap(), 2);
+        drop(race);
+        assert_eq!(*alive.lock().unwrap(), 0);
     }
 
     #[test]
