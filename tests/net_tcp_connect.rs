@@ -198,3 +198,13 @@ async fn a_local_address_binds_the_connecting_socket() {
         .unwrap();
     assert_eq!(stream.local_port(), Some(local_port));
 }
+
+#[anyio::test]
+async fn an_empty_address_list_says_so() {
+    let error = TcpConnect::addresses([]).await.unwrap_err();
+    assert!(error.attempts().is_empty());
+    assert_eq!(
+        error.to_string(),
+        "could not connect to an empty address list: no address to try"
+    );
+}

@@ -57,6 +57,9 @@ impl fmt::Display for Target {
                 Some(ip) => SocketAddr::new(ip, *port).fmt(f),
                 None => write!(f, "{host}:{port}"),
             },
+            Self::Addresses(addresses) if addresses.is_empty() => {
+                f.write_str("an empty address list")
+            }
             Self::Addresses(addresses) => {
                 for (i, address) in addresses.iter().enumerate() {
                     f.write_str(if i == 0 { "" } else { ", " })?;

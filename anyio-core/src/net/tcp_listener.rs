@@ -233,7 +233,7 @@ impl<R: Reactor> TcpListener<R> {
     /// use anyio::net::{create_tcp_listener, SocketAddress};
     ///
     /// # anyio::run(async {
-    /// let listener = create_tcp_listener(None, 0).await.unwrap();
+    /// let listener = create_tcp_listener(Some("localhost"), 0).await.unwrap();
     /// let port = listener.local_port().unwrap();
     /// for address in listener.local_addresses().unwrap() {
     ///     assert!(matches!(address, SocketAddress::Inet(a) if a.port() == port));
@@ -274,7 +274,7 @@ impl<R: Reactor> TcpListener<R> {
     /// ```
     /// # use anyio::net::create_tcp_listener;
     /// # anyio::run(async {
-    /// let listener = create_tcp_listener(None, 0).await.unwrap();
+    /// let listener = create_tcp_listener(Some("localhost"), 0).await.unwrap();
     /// assert!(!listener.get_refs().is_empty());
     /// # }).unwrap();
     /// ```
