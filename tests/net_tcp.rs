@@ -50,3 +50,88 @@ async fn a_second_receiver_is_busy_and_close_wakes_the_first() {
     assert!(matches!(second, Err(StreamError::Busy)), "{second:?}");
     assert!(matches!(first, Err(StreamError::Closed)), "{first:?}");
 }
+
+/// A connected pair on loopback: (client, server side).
+async fn pair() -> (anyio::net::TcpStream, anyio::net::TcpStream) {
+    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    let client = connect_tcp("127.0.0.1", listener.local_port().unwrap())
+        .await
+        .unwrap();
+    let server = listener.accept().await.unwrap();
+    (client, server)
+}
+
+#[anyio::test]
+async fn half_close_ends_one_direction_only() {
+    let (client, server) = pair().await;
+    client.send(b"last words").await.unwrap();
+    client.send_eof().await.unwrap();
+    let mut received = Vec::new();
+    loop {
+        match server.receive(64).await {
+            Ok(chunk) => received.extend_from_slice(&chunk),
+            Err(StreamError::EndOfStream) => break,
+            Err(other) => panic!("expected the end of the stream, got {other:?}"),
+        }
+    }
+    assert_eq!(received, b"last words");
+    // The end stays the end, and the other direction still carries data.
+    assert!(matches!(
+        server.receive(1).await,
+        Err(StreamError::EndOfStream)
+    ));
+    server.send(b"reply").await.unwrap();
+    let mut reply = Vec::new();
+    while reply.len() < 5 {
+        reply.extend_from_slice(&client.receive(5).await.unwrap());
+    }
+    assert_eq!(reply, b"reply");
+    assert!(matches!(client.send(b"x").await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn a_peer_reset_is_broken_for_receive_and_send() {
+    let (client, server) = pair().await;
+    // Linger 0 makes the close send a reset instead of a clean end.
+    socket2::SockRef::from(server.get_ref())
+        .set_linger(Some(std::time::Duration::ZERO))
+        .unwrap();
+    client.send(b"unread").await.unwrap();
+    drop(server);
+    let received = client.receive(16).await;
+    assert!(
+        matches!(received, Err(StreamError::Broken(_))),
+        "{received:?}"
+    );
+    let mut sent = Ok(());
+    for _ in 0..100 {
+        sent = client.send(b"into the void").await;
+        if sent.is_err() {
+            break;
+        }
+    }
+    assert!(matches!(sent, Err(StreamError::Broken(_))), "{sent:?}");
+}
+
+#[anyio::test]
+async fn receiving_zero_bytes_is_an_invalid_argument() {
+    let (client, server) = pair().await;
+    let zero = server.receive(0).await;
+    assert!(
+        matches!(zero, Err(StreamError::InvalidArgument(message)) if !message.is_empty()),
+        "{zero:?}"
+    );
+    let empty = server.receive_into(&mut []).await;
+    assert!(
+        matches!(empty, Err(StreamError::InvalidArgument(_))),
+        "{empty:?}"
+    );
+    // The stream is unharmed.
+    client.send(b"ok").await.unwrap();
+    let mut buf = [0; 2];
+    let mut got = 0;
+    while got < 2 {
+        got += server.receive_into(&mut buf[got..]).await.unwrap();
+    }
+    assert_eq!(&buf, b"ok");
+}

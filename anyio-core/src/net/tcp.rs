@@ -14,12 +14,10 @@ use super::op::{ReadBytes, ReadInto, WriteAll};
 use super::socket::{IoOp, Socket, SocketIo};
 use super::{SocketAddress, SocketAttributes};
 use crate::backend::{Interest, Reactor, Registration};
-use crate::streams::{
-    AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, Listener, StreamError,
-};
+use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
 
 /// A TCP connection, as returned by [`connect_tcp`](super::connect_tcp) and by a
-/// [`TcpListener`]'s accept.
+/// [`TcpListener`](super::TcpListener)'s accept.
 ///
 /// Receiving and sending take `&self`, so one task can receive while another sends (share
 /// the stream by reference or in an `Arc`); two concurrent receives (or sends) are
@@ -50,7 +48,45 @@ pub type TcpReceive<'a, R> = SocketIo<'a, R, std::net::TcpStream, ReadBytes>;
 /// A receive into a buffer on a [`TcpStream`], as returned by [`TcpStream::receive_into`].
 pub type TcpReceiveInto<'a, R> = SocketIo<'a, R, std::net::TcpStream, ReadInto<'a>>;
 /// A send on a [`TcpStream`], as returned by [`TcpStream::send`].
-pub type TcpSend<'a, R> = SocketIo<'a, R, std::net::TcpStream, WriteAll<'a>>;
+pub type TcpSend<'a, R> = SocketIo<'a, R, std::net::TcpStream, TcpWriteAll<'a>>;
+
+/// Sends all of its data on a TCP stream, or fails with [`StreamError::Closed`] once the
+/// stream's sending side was finished with [`TcpStream::send_eof`]; the operation behind
+/// [`TcpSend`].
+///
+/// # Examples
+///
+/// ```
+/// # use anyio::net::SocketAttributes as _;
+/// # use anyio::net::{connect_tcp, create_tcp_listener};
+/// use anyio::streams::StreamError;
+/// # anyio::run(async {
+/// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+/// # let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+/// client.send_eof().await.unwrap();
+/// assert!(matches!(client.send(b"late").await, Err(StreamError::Closed)));
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct TcpWriteAll<'a> {
+    data: WriteAll<'a>,
+    finished: bool,
+}
+
+impl IoOp<std::net::TcpStream> for TcpWriteAll<'_> {
+    type Output = ();
+
+    fn validate(&self) -> Result<(), StreamError> {
+        if self.finished {
+            return Err(StreamError::Closed);
+        }
+        Ok(())
+    }
+
+    fn attempt(&mut self, socket: &std::net::TcpStream) -> io::Result<()> {
+        self.data.attempt(socket)
+    }
+}
 
 impl<R: Reactor> TcpStream<R> {
     /// Wraps a connected standard-library stream, registering it with the runtime serving the
@@ -79,7 +115,7 @@ impl<R: Reactor> TcpStream<R> {
         Ok(Self::from_socket(Socket::new(stream)?))
     }
 
-    fn from_socket(socket: Socket<R, std::net::TcpStream>) -> Self {
+    pub(crate) fn from_socket(socket: Socket<R, std::net::TcpStream>) -> Self {
         Self {
             socket,
             eof_sent: AtomicBool::new(false),
@@ -171,7 +207,11 @@ impl<R: Reactor> TcpStream<R> {
     ///
     /// Not cancel safe: a cancelled send may have sent a prefix of `data`.
     pub fn send<'a>(&'a self, data: &'a [u8]) -> TcpSend<'a, R> {
-        self.socket.io(Interest::Write, WriteAll::new(data))
+        let op = TcpWriteAll {
+            data: WriteAll::new(data),
+            finished: self.eof_sent.load(Ordering::Acquire),
+        };
+        self.socket.io(Interest::Write, op)
     }
 
     /// Finishes sending: the peer's receives end with [`StreamError::EndOfStream`] once it has
@@ -408,237 +448,4 @@ pub(crate) async fn connect_addr<R: Reactor>(
     })
     .await?;
     Ok(TcpStream::from_socket(socket))
-}
-
-/// A TCP listener, as returned by [`create_tcp_listener`](super::create_tcp_listener).
-///
-/// # Examples
-///
-/// ```
-/// # use anyio::net::SocketAttributes as _;
-/// use anyio::net::{connect_tcp, create_tcp_listener};
-///
-/// # anyio::run(async {
-/// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-/// let port = listener.local_port().unwrap();
-/// let _client = connect_tcp("127.0.0.1", port).await.unwrap();
-/// let server_side = listener.accept().await.unwrap();
-/// assert_eq!(server_side.local_port(), Some(port));
-/// # }).unwrap();
-/// ```
-pub struct TcpListener<R: Reactor> {
-    socket: Socket<R, std::net::TcpListener>,
-}
-
-/// An accept on a [`TcpListener`], as returned by [`TcpListener::accept`].
-pub type TcpAccept<'a, R> = SocketIo<'a, R, std::net::TcpListener, Accept<R>>;
-
-impl<R: Reactor> TcpListener<R> {
-    /// Wraps a bound, listening standard-library listener, registering it with the runtime
-    /// serving the caller.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use anyio::net::SocketAttributes as _;
-    /// use anyio::net::TcpListener;
-    ///
-    /// # anyio::run(async {
-    /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// let port = std_listener.local_addr().unwrap().port();
-    /// let listener = TcpListener::from_std(std_listener).unwrap();
-    /// assert_eq!(listener.local_port(), Some(port));
-    /// # }).unwrap();
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// The operating system's error, or the reactor's when the caller is outside a runtime.
-    pub fn from_std(listener: std::net::TcpListener) -> io::Result<Self> {
-        listener.set_nonblocking(true)?;
-        Ok(Self {
-            socket: Socket::new(listener)?,
-        })
-    }
-
-    /// Waits for the next connection; its stream has `TCP_NODELAY` on.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use anyio::net::SocketAttributes as _;
-    /// # use anyio::net::{connect_tcp, create_tcp_listener};
-    /// # anyio::run(async {
-    /// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    /// let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
-    /// let accepted = listener.accept().await.unwrap();
-    /// assert_eq!(accepted.remote_port(), client.local_port());
-    /// # }).unwrap();
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// `Closed`, `Busy` (another task is accepting), or the operating system's error, such as
-    /// running out of file descriptors.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: a connection is taken from the listener only in the poll that returns it.
-    pub fn accept(&self) -> TcpAccept<'_, R> {
-        self.socket.io(
-            Interest::Read,
-            Accept {
-                runtime: self.socket.runtime(),
-            },
-        )
-    }
-
-    /// Accepts connections until the listener fails or the caller's scope is cancelled,
-    /// running `handler` on each in its own task; see [`serve`](crate::streams::serve).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use anyio::net::SocketAttributes as _;
-    /// use std::time::Duration;
-    /// use anyio::net::{connect_tcp, create_tcp_listener};
-    ///
-    /// # anyio::run(async {
-    /// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    /// let port = listener.local_port().unwrap();
-    /// let server = anyio::move_on_after(Duration::from_millis(200), listener.serve(|conn| async move {
-    ///     if let Ok(data) = conn.receive(1024).await {
-    ///         let _ = conn.send(&data).await;
-    ///     }
-    /// }));
-    /// let client = async {
-    ///     let stream = connect_tcp("127.0.0.1", port).await.unwrap();
-    ///     stream.send(b"echo").await.unwrap();
-    ///     stream.receive(1024).await.unwrap()
-    /// };
-    /// let (_, reply) = futures_util::join!(server, client);
-    /// assert_eq!(&reply[..], b"echo");
-    /// # }).unwrap();
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// The listener's error that ended serving, such as [`StreamError::Closed`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancelling it cancels every handler, as for any task group.
-    pub async fn serve<H, F>(&self, handler: H) -> Result<(), StreamError>
-    where
-        H: Fn(TcpStream<R>) -> F,
-        F: std::future::Future<Output = ()> + Send + 'static,
-    {
-        crate::streams::serve::<R, _, _, _>(self, handler).await
-    }
-
-    /// Closes the listener; a waiting accept ends with [`StreamError::Closed`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use anyio::net::create_tcp_listener;
-    /// use anyio::streams::StreamError;
-    /// # anyio::run(async {
-    /// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    /// listener.close().await;
-    /// assert!(matches!(listener.accept().await, Err(StreamError::Closed)));
-    /// # }).unwrap();
-    /// ```
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: it completes at once.
-    pub fn close(&self) -> std::future::Ready<()> {
-        self.socket.close(|listener| {
-            // Linux wakes a blocked accept on a listening socket that is shut down.
-            let _ = SockRef::from(listener).shutdown(Shutdown::Both);
-        });
-        std::future::ready(())
-    }
-
-    /// The standard-library listener, for options anyio does not wrap.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use anyio::net::create_tcp_listener;
-    /// # anyio::run(async {
-    /// let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    /// assert!(listener.get_ref().local_addr().unwrap().ip().is_loopback());
-    /// # }).unwrap();
-    /// ```
-    pub fn get_ref(&self) -> &std::net::TcpListener {
-        self.socket.get_ref()
-    }
-}
-
-impl<R: Reactor> fmt::Debug for TcpListener<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener")
-            .field("local", &self.socket.get_ref().local_addr().ok())
-            .field("closed", &self.socket.is_closed())
-            .finish()
-    }
-}
-
-impl<R: Reactor> SocketAttributes for TcpListener<R> {
-    fn local_address(&self) -> io::Result<SocketAddress> {
-        self.socket.get_ref().local_addr().map(SocketAddress::Inet)
-    }
-
-    fn remote_address(&self) -> io::Result<SocketAddress> {
-        Err(io::ErrorKind::NotConnected.into())
-    }
-
-    fn raw_fd(&self) -> std::os::fd::RawFd {
-        self.socket.get_ref().as_raw_fd()
-    }
-}
-
-impl<R: Reactor> Listener for TcpListener<R> {
-    type Stream = TcpStream<R>;
-
-    #[allow(refining_impl_trait)]
-    fn accept(&self) -> TcpAccept<'_, R> {
-        TcpListener::accept(self)
-    }
-}
-
-impl<R: Reactor> AsyncClose for TcpListener<R> {
-    #[allow(refining_impl_trait)]
-    fn close(&self) -> std::future::Ready<()> {
-        TcpListener::close(self)
-    }
-}
-
-/// Accepts one connection and registers it with the listener's runtime.
-pub struct Accept<R> {
-    runtime: R,
-}
-
-impl<R: fmt::Debug> fmt::Debug for Accept<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Accept")
-            .field("runtime", &self.runtime)
-            .finish()
-    }
-}
-
-impl<R: Reactor> IoOp<std::net::TcpListener> for Accept<R> {
-    type Output = TcpStream<R>;
-
-    fn attempt(&mut self, listener: &std::net::TcpListener) -> io::Result<TcpStream<R>> {
-        let (stream, _) = listener.accept()?;
-        stream.set_nonblocking(true)?;
-        stream.set_nodelay(true)?;
-        Ok(TcpStream::from_socket(Socket::with_runtime(
-            self.runtime,
-            stream,
-        )?))
-    }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::sync::Mutex;
 
@@ -657,21 +657,9 @@ fn no_addresses(host: &str) -> io::Error {
     )
 }
 
-/// Resolves `host` to at least one address: literal IPs at once, names off the event loop.
+/// Resolves `host` with the shared resolver, for the `io::Result` APIs of this module.
 async fn resolve<R: Reactor>(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let runtime = R::current().map_err(io::Error::other)?;
-    let target = (host.to_owned(), port);
-    let addresses = runtime
-        .spawn_blocking(move || target.to_socket_addrs().map(Vec::from_iter))
-        .await
-        .unwrap_or_else(|| Err(io::Error::other("the resolver panicked")))?;
-    if addresses.is_empty() {
-        return Err(no_addresses(host));
-    }
-    Ok(addresses)
+    Ok(super::dns::resolve::<R>(host, port).await?)
 }
 
 /// Receives one datagram and its sender into the socket's buffer, then copies it out.
