@@ -22,6 +22,16 @@ struct Direction {
 }
 
 impl Direction {
+    /// Remembers `waker` for [`wake`](Self::wake); a task that stays pending keeps the same
+    /// waker from poll to poll, so that case neither clones nor drops one.
+    fn set_waiter(&self, waker: &Waker) {
+        let mut waiter = self.waiter.lock().unwrap_or_else(|e| e.into_inner());
+        match &mut *waiter {
+            Some(current) if current.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+    }
+
     fn wake(&self) {
         let waker = self.waiter.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(waker) = waker {
@@ -221,8 +231,7 @@ impl<R: Reactor, T: Pollable, O: IoOp<T>> Future for SocketIo<'_, R, T, O> {
         let result = match socket.io.poll_io(cx, this.interest, |io| op.attempt(io)) {
             Poll::Ready(result) => result,
             Poll::Pending => {
-                *direction.waiter.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(cx.waker().clone());
+                direction.set_waiter(cx.waker());
                 // A close between the poll above and storing the waker must not be missed.
                 if !socket.is_closed() {
                     return Poll::Pending;
