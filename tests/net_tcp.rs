@@ -135,3 +135,23 @@ async fn receiving_zero_bytes_is_an_invalid_argument() {
     }
     assert_eq!(&buf, b"ok");
 }
+
+#[anyio::test]
+async fn async_write_after_send_eof_fails_like_send() {
+    use futures_util::io::AsyncWriteExt;
+
+    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    let client = connect_tcp("127.0.0.1", listener.local_port().unwrap())
+        .await
+        .unwrap();
+    let _server = listener.accept().await.unwrap();
+    let mut writer = &client;
+    writer.write_all(b"before").await.unwrap();
+    client.send_eof().await.unwrap();
+    let error = writer.write_all(b"after").await.unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::NotConnected, "{error}");
+    assert!(matches!(
+        client.send(b"after").await,
+        Err(StreamError::Closed)
+    ));
+}

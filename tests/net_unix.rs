@@ -85,9 +85,10 @@ async fn half_close() {
         }
     }
     assert_eq!(request, b"request");
+    // Sending after send_eof is refused, as for TCP.
     assert!(matches!(
         client.send(b"more").await,
-        Err(StreamError::Broken(_))
+        Err(StreamError::Closed)
     ));
     server.send(b"response").await.unwrap();
     server.close().await;

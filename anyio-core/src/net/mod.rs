@@ -54,7 +54,6 @@
 //! ```
 
 mod address;
-mod compat;
 mod connect;
 mod dns;
 mod error;
@@ -62,6 +61,7 @@ mod happy_eyeballs;
 mod listen;
 mod op;
 mod socket;
+mod stream;
 mod tcp;
 mod tcp_listener;
 mod udp;
@@ -72,9 +72,9 @@ pub use connect::{connect_tcp, ConnectTcp, TcpConnect};
 pub use dns::{resolve, ResolveError};
 pub use error::{ConnectAttempt, ConnectError};
 pub use listen::create_tcp_listener;
-pub use op::{ReadBytes, ReadInto, WriteAll, WriteSome};
+pub use op::{ReadBytes, ReadInto, SendAll, WriteAll, WriteSome};
 pub use socket::{IoOp, SocketIo};
-pub use tcp::{TcpReceive, TcpReceiveInto, TcpSend, TcpStream, TcpWriteAll};
+pub use tcp::{TcpReceive, TcpReceiveInto, TcpSend, TcpStream};
 pub use tcp_listener::{TcpAccept, TcpListener};
 pub use udp::*;
 pub use unix::*;

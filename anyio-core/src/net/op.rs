@@ -141,6 +141,56 @@ where
     }
 }
 
+/// Sends all of its data on a stream socket, or fails with [`StreamError::Closed`] once the
+/// stream's sending side was finished with `send_eof`: the operation behind a TCP or Unix
+/// stream's `send`.
+///
+/// # Examples
+///
+/// ```
+/// # use anyio::net::SocketAttributes as _;
+/// # use anyio::net::{connect_tcp, create_tcp_listener};
+/// use anyio::streams::StreamError;
+/// # anyio::run(async {
+/// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+/// # let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+/// client.send_eof().await.unwrap();
+/// assert!(matches!(client.send(b"late").await, Err(StreamError::Closed)));
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct SendAll<'a> {
+    data: WriteAll<'a>,
+    finished: bool,
+}
+
+impl<'a> SendAll<'a> {
+    pub(crate) fn new(data: &'a [u8], finished: bool) -> Self {
+        Self {
+            data: WriteAll::new(data),
+            finished,
+        }
+    }
+}
+
+impl<T> IoOp<T> for SendAll<'_>
+where
+    for<'x> &'x T: Write,
+{
+    type Output = ();
+
+    fn validate(&self) -> Result<(), StreamError> {
+        if self.finished {
+            return Err(StreamError::Closed);
+        }
+        Ok(())
+    }
+
+    fn attempt(&mut self, socket: &T) -> io::Result<()> {
+        self.data.attempt(socket)
+    }
+}
+
 /// Writes some of a buffer: what `AsyncWrite::poll_write` needs.
 pub struct WriteSome<'a> {
     data: &'a [u8],

@@ -3,18 +3,17 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use socket2::{Domain, Protocol, SockRef, Type};
 
-use super::compat::{impl_io_traits, StreamSocket};
-use super::op::{ReadBytes, ReadInto, WriteAll};
-use super::socket::{IoOp, Socket, SocketIo};
+use super::op::{ReadBytes, ReadInto, SendAll};
+use super::socket::{Socket, SocketIo};
+use super::stream::{impl_stream_traits, Connected};
 use super::{SocketAddress, SocketAttributes};
 use crate::backend::{Interest, Reactor, Registration};
-use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
+use crate::streams::StreamError;
 
 /// A TCP connection, as returned by [`connect_tcp`](super::connect_tcp) and by a
 /// [`TcpListener`](super::TcpListener)'s accept.
@@ -39,8 +38,7 @@ use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, 
 /// # }).unwrap();
 /// ```
 pub struct TcpStream<R: Reactor> {
-    socket: Socket<R, std::net::TcpStream>,
-    eof_sent: AtomicBool,
+    inner: Connected<R, std::net::TcpStream>,
 }
 
 /// A receive on a [`TcpStream`], as returned by [`TcpStream::receive`].
@@ -48,45 +46,7 @@ pub type TcpReceive<'a, R> = SocketIo<'a, R, std::net::TcpStream, ReadBytes>;
 /// A receive into a buffer on a [`TcpStream`], as returned by [`TcpStream::receive_into`].
 pub type TcpReceiveInto<'a, R> = SocketIo<'a, R, std::net::TcpStream, ReadInto<'a>>;
 /// A send on a [`TcpStream`], as returned by [`TcpStream::send`].
-pub type TcpSend<'a, R> = SocketIo<'a, R, std::net::TcpStream, TcpWriteAll<'a>>;
-
-/// Sends all of its data on a TCP stream, or fails with [`StreamError::Closed`] once the
-/// stream's sending side was finished with [`TcpStream::send_eof`]; the operation behind
-/// [`TcpSend`].
-///
-/// # Examples
-///
-/// ```
-/// # use anyio::net::SocketAttributes as _;
-/// # use anyio::net::{connect_tcp, create_tcp_listener};
-/// use anyio::streams::StreamError;
-/// # anyio::run(async {
-/// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-/// # let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
-/// client.send_eof().await.unwrap();
-/// assert!(matches!(client.send(b"late").await, Err(StreamError::Closed)));
-/// # }).unwrap();
-/// ```
-#[derive(Debug)]
-pub struct TcpWriteAll<'a> {
-    data: WriteAll<'a>,
-    finished: bool,
-}
-
-impl IoOp<std::net::TcpStream> for TcpWriteAll<'_> {
-    type Output = ();
-
-    fn validate(&self) -> Result<(), StreamError> {
-        if self.finished {
-            return Err(StreamError::Closed);
-        }
-        Ok(())
-    }
-
-    fn attempt(&mut self, socket: &std::net::TcpStream) -> io::Result<()> {
-        self.data.attempt(socket)
-    }
-}
+pub type TcpSend<'a, R> = SocketIo<'a, R, std::net::TcpStream, SendAll<'a>>;
 
 impl<R: Reactor> TcpStream<R> {
     /// Wraps a connected standard-library stream, registering it with the runtime serving the
@@ -117,8 +77,7 @@ impl<R: Reactor> TcpStream<R> {
 
     pub(crate) fn from_socket(socket: Socket<R, std::net::TcpStream>) -> Self {
         Self {
-            socket,
-            eof_sent: AtomicBool::new(false),
+            inner: Connected::new(socket),
         }
     }
 
@@ -152,7 +111,7 @@ impl<R: Reactor> TcpStream<R> {
     ///
     /// Cancel safe: bytes leave the socket only in the poll that returns them.
     pub fn receive(&self, max_bytes: usize) -> TcpReceive<'_, R> {
-        self.socket.io(Interest::Read, ReadBytes::new(max_bytes))
+        self.inner.receive(max_bytes)
     }
 
     /// Receives at least one byte into `buf`, returning how many; no allocation.
@@ -181,7 +140,7 @@ impl<R: Reactor> TcpStream<R> {
     ///
     /// Cancel safe, as [`receive`](Self::receive).
     pub fn receive_into<'a>(&'a self, buf: &'a mut [u8]) -> TcpReceiveInto<'a, R> {
-        self.socket.io(Interest::Read, ReadInto::new(buf))
+        self.inner.receive_into(buf)
     }
 
     /// Sends all of `data`.
@@ -207,11 +166,7 @@ impl<R: Reactor> TcpStream<R> {
     ///
     /// Not cancel safe: a cancelled send may have sent a prefix of `data`.
     pub fn send<'a>(&'a self, data: &'a [u8]) -> TcpSend<'a, R> {
-        let op = TcpWriteAll {
-            data: WriteAll::new(data),
-            finished: self.eof_sent.load(Ordering::Acquire),
-        };
-        self.socket.io(Interest::Write, op)
+        self.inner.send(data)
     }
 
     /// Finishes sending: the peer's receives end with [`StreamError::EndOfStream`] once it has
@@ -242,18 +197,7 @@ impl<R: Reactor> TcpStream<R> {
     ///
     /// Cancel safe: it completes at once.
     pub fn send_eof(&self) -> std::future::Ready<Result<(), StreamError>> {
-        std::future::ready(self.shutdown_write())
-    }
-
-    fn shutdown_write(&self) -> Result<(), StreamError> {
-        if self.socket.is_closed() {
-            return Err(StreamError::Closed);
-        }
-        self.eof_sent.store(true, Ordering::Release);
-        match self.socket.get_ref().shutdown(Shutdown::Write) {
-            Ok(()) => Ok(()),
-            Err(error) => Err(StreamError::from(error)),
-        }
+        self.inner.send_eof()
     }
 
     /// Closes the stream: waiting receives and sends end with [`StreamError::Closed`], and the
@@ -280,10 +224,7 @@ impl<R: Reactor> TcpStream<R> {
     ///
     /// Cancel safe: it completes at once.
     pub fn close(&self) -> std::future::Ready<()> {
-        self.socket.close(|stream| {
-            let _ = stream.shutdown(Shutdown::Both);
-        });
-        std::future::ready(())
+        self.inner.close()
     }
 
     /// Whether [`close`](Self::close) was called.
@@ -302,7 +243,7 @@ impl<R: Reactor> TcpStream<R> {
     /// # }).unwrap();
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.socket.is_closed()
+        self.inner.is_closed()
     }
 
     /// The standard-library stream, for options anyio does not wrap. Reading or writing
@@ -320,40 +261,15 @@ impl<R: Reactor> TcpStream<R> {
     /// # }).unwrap();
     /// ```
     pub fn get_ref(&self) -> &std::net::TcpStream {
-        self.socket.get_ref()
+        self.inner.get_ref()
     }
 }
-
-impl<R: Reactor> StreamSocket for TcpStream<R> {
-    type Std = std::net::TcpStream;
-
-    fn poll_op<O: IoOp<std::net::TcpStream>>(
-        &self,
-        cx: &mut std::task::Context<'_>,
-        interest: Interest,
-        op: &mut O,
-    ) -> std::task::Poll<io::Result<O::Output>> {
-        self.socket
-            .registration()
-            .poll_io(cx, interest, |s| op.attempt(s))
-    }
-
-    fn is_closed(&self) -> bool {
-        self.socket.is_closed()
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.socket.get_ref().shutdown(Shutdown::Write)
-    }
-}
-
-impl_io_traits!(TcpStream);
 
 impl<R: Reactor> fmt::Debug for TcpStream<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TcpStream")
-            .field("local", &self.socket.get_ref().local_addr().ok())
-            .field("remote", &self.socket.get_ref().peer_addr().ok())
+            .field("local", &self.inner.get_ref().local_addr().ok())
+            .field("remote", &self.inner.get_ref().peer_addr().ok())
             .field("closed", &self.is_closed())
             .finish()
     }
@@ -361,50 +277,19 @@ impl<R: Reactor> fmt::Debug for TcpStream<R> {
 
 impl<R: Reactor> SocketAttributes for TcpStream<R> {
     fn local_address(&self) -> io::Result<SocketAddress> {
-        self.socket.get_ref().local_addr().map(SocketAddress::Inet)
+        self.inner.get_ref().local_addr().map(SocketAddress::Inet)
     }
 
     fn remote_address(&self) -> io::Result<SocketAddress> {
-        self.socket.get_ref().peer_addr().map(SocketAddress::Inet)
+        self.inner.get_ref().peer_addr().map(SocketAddress::Inet)
     }
 
     fn raw_fd(&self) -> std::os::fd::RawFd {
-        self.socket.get_ref().as_raw_fd()
+        self.inner.get_ref().as_raw_fd()
     }
 }
 
-impl<R: Reactor> ByteReceiveStream for TcpStream<R> {
-    #[allow(refining_impl_trait)]
-    fn receive_into<'a>(&'a self, buf: &'a mut [u8]) -> TcpReceiveInto<'a, R> {
-        TcpStream::receive_into(self, buf)
-    }
-
-    #[allow(refining_impl_trait)]
-    fn receive(&self, max_bytes: usize) -> TcpReceive<'_, R> {
-        TcpStream::receive(self, max_bytes)
-    }
-}
-
-impl<R: Reactor> ByteSendStream for TcpStream<R> {
-    #[allow(refining_impl_trait)]
-    fn send<'a>(&'a self, data: &'a [u8]) -> TcpSend<'a, R> {
-        TcpStream::send(self, data)
-    }
-}
-
-impl<R: Reactor> ByteStream for TcpStream<R> {
-    #[allow(refining_impl_trait)]
-    fn send_eof(&self) -> std::future::Ready<Result<(), StreamError>> {
-        TcpStream::send_eof(self)
-    }
-}
-
-impl<R: Reactor> AsyncClose for TcpStream<R> {
-    #[allow(refining_impl_trait)]
-    fn close(&self) -> std::future::Ready<()> {
-        TcpStream::close(self)
-    }
-}
+impl_stream_traits!(TcpStream, std::net::TcpStream);
 
 /// Connects one TCP socket to `address`, optionally bound to `local` first; the building
 /// block of happy eyeballs.

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::net::Shutdown;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::{UnixListener as StdUnixListener, UnixStream as StdUnixStream};
@@ -11,14 +10,12 @@ use std::path::Path;
 
 use socket2::{Domain, SockAddr, SockRef, Type};
 
-use super::compat::{impl_io_traits, StreamSocket};
-use super::op::{ReadBytes, ReadInto, WriteAll};
+use super::op::{ReadBytes, ReadInto, SendAll};
 use super::socket::{IoOp, Socket, SocketIo};
+use super::stream::{impl_stream_traits, Connected};
 use super::{SocketAddress, SocketAttributes};
 use crate::backend::{Interest, Reactor, Registration};
-use crate::streams::{
-    AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, Listener, StreamError,
-};
+use crate::streams::{AsyncClose, Listener, StreamError};
 
 /// A Unix stream connection, as returned by [`connect_unix`] and by a [`UnixListener`]'s
 /// accept.
@@ -44,7 +41,7 @@ use crate::streams::{
 /// # }).unwrap();
 /// ```
 pub struct UnixStream<R: Reactor> {
-    socket: Socket<R, StdUnixStream>,
+    inner: Connected<R, StdUnixStream>,
 }
 
 /// A receive on a [`UnixStream`], as returned by [`UnixStream::receive`].
@@ -52,7 +49,7 @@ pub type UnixReceive<'a, R> = SocketIo<'a, R, StdUnixStream, ReadBytes>;
 /// A receive into a buffer on a [`UnixStream`], as returned by [`UnixStream::receive_into`].
 pub type UnixReceiveInto<'a, R> = SocketIo<'a, R, StdUnixStream, ReadInto<'a>>;
 /// A send on a [`UnixStream`], as returned by [`UnixStream::send`].
-pub type UnixSend<'a, R> = SocketIo<'a, R, StdUnixStream, WriteAll<'a>>;
+pub type UnixSend<'a, R> = SocketIo<'a, R, StdUnixStream, SendAll<'a>>;
 
 impl<R: Reactor> UnixStream<R> {
     /// Wraps a connected standard-library stream, registering it with the runtime serving the
@@ -80,7 +77,9 @@ impl<R: Reactor> UnixStream<R> {
     }
 
     fn from_socket(socket: Socket<R, StdUnixStream>) -> Self {
-        Self { socket }
+        Self {
+            inner: Connected::new(socket),
+        }
     }
 
     /// Receives at least one and at most `max_bytes` bytes.
@@ -111,7 +110,7 @@ impl<R: Reactor> UnixStream<R> {
     ///
     /// Cancel safe: bytes leave the socket only in the poll that returns them.
     pub fn receive(&self, max_bytes: usize) -> UnixReceive<'_, R> {
-        self.socket.io(Interest::Read, ReadBytes::new(max_bytes))
+        self.inner.receive(max_bytes)
     }
 
     /// Receives at least one byte into `buf`, returning how many; no allocation.
@@ -138,7 +137,7 @@ impl<R: Reactor> UnixStream<R> {
     ///
     /// Cancel safe, as [`receive`](Self::receive).
     pub fn receive_into<'a>(&'a self, buf: &'a mut [u8]) -> UnixReceiveInto<'a, R> {
-        self.socket.io(Interest::Read, ReadInto::new(buf))
+        self.inner.receive_into(buf)
     }
 
     /// Sends all of `data`.
@@ -156,13 +155,14 @@ impl<R: Reactor> UnixStream<R> {
     ///
     /// # Errors
     ///
-    /// `Broken` when the peer is gone or after [`send_eof`](Self::send_eof), `Closed`, `Busy`.
+    /// `Broken` when the peer is gone, `Closed` (also after [`send_eof`](Self::send_eof)),
+    /// `Busy`.
     ///
     /// # Cancel safety
     ///
     /// Not cancel safe: a cancelled send may have sent a prefix of `data`.
     pub fn send<'a>(&'a self, data: &'a [u8]) -> UnixSend<'a, R> {
-        self.socket.io(Interest::Write, WriteAll::new(data))
+        self.inner.send(data)
     }
 
     /// Finishes sending: the peer's receives end with [`StreamError::EndOfStream`] once it has
@@ -191,17 +191,7 @@ impl<R: Reactor> UnixStream<R> {
     ///
     /// Cancel safe: it completes at once.
     pub fn send_eof(&self) -> std::future::Ready<Result<(), StreamError>> {
-        std::future::ready(self.finish_sending())
-    }
-
-    fn finish_sending(&self) -> Result<(), StreamError> {
-        if self.socket.is_closed() {
-            return Err(StreamError::Closed);
-        }
-        self.socket
-            .get_ref()
-            .shutdown(Shutdown::Write)
-            .map_err(StreamError::from)
+        self.inner.send_eof()
     }
 
     /// Closes the stream: waiting receives and sends end with [`StreamError::Closed`], and the
@@ -226,10 +216,7 @@ impl<R: Reactor> UnixStream<R> {
     ///
     /// Cancel safe: it completes at once.
     pub fn close(&self) -> std::future::Ready<()> {
-        self.socket.close(|stream| {
-            let _ = stream.shutdown(Shutdown::Both);
-        });
-        std::future::ready(())
+        self.inner.close()
     }
 
     /// Whether [`close`](Self::close) was called.
@@ -247,7 +234,7 @@ impl<R: Reactor> UnixStream<R> {
     /// # }).unwrap();
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.socket.is_closed()
+        self.inner.is_closed()
     }
 
     /// The standard-library stream, for options anyio does not wrap (peer credentials,
@@ -264,34 +251,9 @@ impl<R: Reactor> UnixStream<R> {
     /// # }).unwrap();
     /// ```
     pub fn get_ref(&self) -> &StdUnixStream {
-        self.socket.get_ref()
+        self.inner.get_ref()
     }
 }
-
-impl<R: Reactor> StreamSocket for UnixStream<R> {
-    type Std = StdUnixStream;
-
-    fn poll_op<O: IoOp<StdUnixStream>>(
-        &self,
-        cx: &mut std::task::Context<'_>,
-        interest: Interest,
-        op: &mut O,
-    ) -> std::task::Poll<io::Result<O::Output>> {
-        self.socket
-            .registration()
-            .poll_io(cx, interest, |s| op.attempt(s))
-    }
-
-    fn is_closed(&self) -> bool {
-        self.socket.is_closed()
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.socket.get_ref().shutdown(Shutdown::Write)
-    }
-}
-
-impl_io_traits!(UnixStream);
 
 impl<R: Reactor> fmt::Debug for UnixStream<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -305,50 +267,19 @@ impl<R: Reactor> fmt::Debug for UnixStream<R> {
 
 impl<R: Reactor> SocketAttributes for UnixStream<R> {
     fn local_address(&self) -> io::Result<SocketAddress> {
-        self.socket.get_ref().local_addr().map(SocketAddress::from)
+        self.inner.get_ref().local_addr().map(SocketAddress::from)
     }
 
     fn remote_address(&self) -> io::Result<SocketAddress> {
-        self.socket.get_ref().peer_addr().map(SocketAddress::from)
+        self.inner.get_ref().peer_addr().map(SocketAddress::from)
     }
 
     fn raw_fd(&self) -> std::os::fd::RawFd {
-        self.socket.get_ref().as_raw_fd()
+        self.inner.get_ref().as_raw_fd()
     }
 }
 
-impl<R: Reactor> ByteReceiveStream for UnixStream<R> {
-    #[allow(refining_impl_trait)]
-    fn receive_into<'a>(&'a self, buf: &'a mut [u8]) -> UnixReceiveInto<'a, R> {
-        UnixStream::receive_into(self, buf)
-    }
-
-    #[allow(refining_impl_trait)]
-    fn receive(&self, max_bytes: usize) -> UnixReceive<'_, R> {
-        UnixStream::receive(self, max_bytes)
-    }
-}
-
-impl<R: Reactor> ByteSendStream for UnixStream<R> {
-    #[allow(refining_impl_trait)]
-    fn send<'a>(&'a self, data: &'a [u8]) -> UnixSend<'a, R> {
-        UnixStream::send(self, data)
-    }
-}
-
-impl<R: Reactor> ByteStream for UnixStream<R> {
-    #[allow(refining_impl_trait)]
-    fn send_eof(&self) -> std::future::Ready<Result<(), StreamError>> {
-        UnixStream::send_eof(self)
-    }
-}
-
-impl<R: Reactor> AsyncClose for UnixStream<R> {
-    #[allow(refining_impl_trait)]
-    fn close(&self) -> std::future::Ready<()> {
-        UnixStream::close(self)
-    }
-}
+impl_stream_traits!(UnixStream, StdUnixStream);
 
 /// Connects to the Unix socket at `path`.
 ///
