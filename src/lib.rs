@@ -82,8 +82,9 @@
 //! stream (buffered, text, stapled) and memory object streams. Streams take `&self`: one task
 //! may receive while another sends, and a second task using the same direction gets
 //! [`StreamError::Busy`](streams::StreamError::Busy). Closing a stream wakes whoever waits on
-//! it with `Closed`. Every byte stream is also a `futures::io` `AsyncRead`/`AsyncWrite` (and a
-//! tokio one with the `tokio-io` feature). [`prelude`] imports the traits.
+//! it with `Closed`. TCP and Unix streams are also `futures::io` `AsyncRead`/`AsyncWrite` (and
+//! tokio's, with the `tokio-io` feature); [`IoStream`](streams::IoStream) makes any other byte
+//! stream (TLS, the wrappers) one. [`prelude`] imports the traits.
 
 #![forbid(unsafe_code)]
 

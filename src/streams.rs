@@ -23,8 +23,8 @@
 
 pub use anyio_core::streams::{
     AsyncClose, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream, Bytes,
-    Listener, ObjectReceiveStream, ObjectSendStream, StapledByteStream, StapledObjectStream,
-    StreamError, TextStream,
+    IoStream, Listener, ObjectReceiveStream, ObjectSendStream, StapledByteStream,
+    StapledObjectStream, StreamError, TextStream,
 };
 
 /// Accepts connections from `listener` until it fails or the caller's scope is cancelled,

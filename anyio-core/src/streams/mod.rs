@@ -23,6 +23,7 @@ mod buffered;
 pub(crate) mod byte;
 mod claim;
 mod error;
+mod io;
 mod listener;
 pub mod memory;
 mod stapled;
@@ -38,6 +39,7 @@ pub use byte::{
 /// The byte buffers streams hand out: cheaply cloneable, sliceable, from the `bytes` crate.
 pub use bytes::Bytes;
 pub use error::StreamError;
+pub use io::IoStream;
 pub use listener::{serve, Listener};
 pub use stapled::{StapledByteStream, StapledObjectStream};
 pub use text::TextStream;
