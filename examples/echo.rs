@@ -14,11 +14,13 @@
 //! against it, and cancels the server. `--backend tokio|async-std|smol` picks the backend;
 //! without it `ANYIO_BACKEND` or the default one is used.
 
-use std::io::Write as _;
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyio::net::{connect_tcp, create_tcp_listener, SocketAttributes as _, TcpListener, TcpStream};
+use anyio::net::{connect_tcp, SocketAttributes as _, TcpListener, TcpStream};
 use anyio::streams::{BufferedByteReceiveStream, StreamError};
 use anyio::{Backend, BoxError, TaskStatus};
 
@@ -54,20 +56,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         messages: Vec::new(),
     };
     while let Some(arg) = args.next() {
-        let mut value = |flag: &str| args.next().ok_or(format!("{flag} needs a value"));
         match arg.as_str() {
-            "--backend" => {
-                let backend = value("--backend")?.parse().map_err(|e| format!("{e}"))?;
-                options.backend = Some(backend);
-            }
-            "--host" => options.host = value("--host")?,
-            "--port" => {
-                let port = value("--port")?;
-                let port = port.parse().map_err(|_| {
-                    format!("invalid port '{port}': expected a number from 0 to 65535")
-                })?;
-                options.port = Some(port);
-            }
+            "--backend" => options.backend = Some(cli::backend(&mut args)?),
+            "--host" => options.host = cli::value(&mut args, "--host")?,
+            "--port" => options.port = Some(cli::port(&mut args)?),
             "server" if options.mode == Mode::Both => options.mode = Mode::Server,
             "client" if options.mode == Mode::Both => options.mode = Mode::Client,
             "-h" | "--help" => return Err(String::new()),
@@ -89,34 +81,17 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
 }
 
 fn main() -> ExitCode {
-    let options = match parse_args(std::env::args().skip(1)) {
-        Ok(options) => options,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("echo: {message}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let outcome = match options.backend {
-        Some(backend) => anyio::run_with(backend, program(options)),
-        None => anyio::run(program(options)),
-    };
-    let failure = match outcome {
-        Ok(Ok(())) => return ExitCode::SUCCESS,
-        Ok(Err(error)) => error.to_string(),
-        Err(error) => error.to_string(),
-    };
-    eprintln!("echo: {failure}");
-    ExitCode::FAILURE
+    match cli::parsed("echo", USAGE, parse_args(std::env::args().skip(1))) {
+        Ok(options) => cli::run("echo", options.backend, program(options)),
+        Err(code) => code,
+    }
 }
 
 async fn program(options: Options) -> Result<(), BoxError> {
     let host = options.host;
     match options.mode {
         Mode::Server => {
-            let listener = listen(&host, options.port.unwrap_or(0)).await?;
+            let listener = cli::listen(&host, options.port.unwrap_or(0)).await?;
             serve(listener).await
         }
         Mode::Client => {
@@ -127,7 +102,7 @@ async fn program(options: Options) -> Result<(), BoxError> {
             let done = anyio::task_group(|tg| async move {
                 let port = tg
                     .start(|status: TaskStatus<u16>| async move {
-                        let listener = listen(&host, 0).await?;
+                        let listener = cli::listen(&host, 0).await?;
                         status.started(listener.local_port().ok_or("the listener has no port")?);
                         serve(listener).await
                     })
@@ -143,16 +118,6 @@ async fn program(options: Options) -> Result<(), BoxError> {
             Ok(done?)
         }
     }
-}
-
-async fn listen(host: &str, port: u16) -> Result<TcpListener, BoxError> {
-    let listener = create_tcp_listener(Some(host), port)
-        .await
-        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
-    let mut stdout = std::io::stdout();
-    writeln!(stdout, "listening on {}", listener.local_address()?)?;
-    stdout.flush()?;
-    Ok(listener)
 }
 
 async fn serve(listener: TcpListener) -> Result<(), BoxError> {

@@ -11,6 +11,12 @@
 //! at startup and writes it to a temporary file for clients to trust. Without `--backend`,
 //! `ANYIO_BACKEND` (or the default backend) chooses.
 
+// This example appends the usage to each argument error itself and announces its server in
+// its own words, so `cli::parsed` and `cli::listen` go unused.
+#[allow(dead_code)]
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::PathBuf;
 use std::pin::pin;
 use std::process::ExitCode;
@@ -42,17 +48,15 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args::default();
     let mut words = std::env::args().skip(1);
     while let Some(word) = words.next() {
-        let mut value = || words.next().ok_or(format!("{word} needs a value\n{USAGE}"));
+        let with_usage = |message: String| format!("{message}\n{USAGE}");
         match word.as_str() {
-            "--backend" => args.backend = Some(value()?.parse().map_err(|e| format!("{e}"))?),
-            "--port" => {
-                args.port = value()?
-                    .parse()
-                    .map_err(|_| format!("--port takes a number from 0 to 65535\n{USAGE}"))?
-            }
+            "--backend" => args.backend = Some(cli::backend(&mut words).map_err(with_usage)?),
+            "--port" => args.port = cli::port(&mut words).map_err(with_usage)?,
             "--serve" => args.serve = true,
-            "--cert" => args.cert = Some(value()?.into()),
-            "--key" => args.key = Some(value()?.into()),
+            "--cert" => {
+                args.cert = Some(cli::value(&mut words, "--cert").map_err(with_usage)?.into())
+            }
+            "--key" => args.key = Some(cli::value(&mut words, "--key").map_err(with_usage)?.into()),
             "--help" | "-h" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -186,19 +190,5 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let outcome = match args.backend {
-        Some(backend) => anyio::run_with(backend, run(args)),
-        None => anyio::run(run(args)),
-    };
-    match outcome {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(error)) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::run("error", args.backend, run(args))
 }

@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
-use example_support::{backends, example_binary, run_bounded, ChildGuard};
+use example_support::{assert_fails, backends, example_binary, run_bounded, ChildGuard};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -93,27 +93,17 @@ fn client_mode_talks_to_server_mode() {
 fn client_errors_exit_non_zero_with_a_message() {
     let binary = example_binary("echo");
     // Nothing listens on port 1 of the loopback interface.
-    let refused = run_bounded(
-        Command::new(&binary).args(["client", "--port", "1", "hi"]),
-        LIMIT,
+    assert_fails(
+        &binary,
+        &["client", "--port", "1", "hi"],
+        None,
+        "cannot connect to 127.0.0.1:1",
     );
-    assert!(!refused.status.success());
-    assert!(
-        refused.stderr.contains("cannot connect to 127.0.0.1:1"),
-        "{}",
-        refused.stderr
-    );
-    let no_port = run_bounded(Command::new(&binary).args(["client", "hi"]), LIMIT);
-    assert_eq!(no_port.status.code(), Some(2));
-    assert!(no_port.stderr.contains("--port"), "{}", no_port.stderr);
-    let bad_port = run_bounded(
-        Command::new(&binary).args(["server", "--port", "70000"]),
-        LIMIT,
-    );
-    assert_eq!(bad_port.status.code(), Some(2));
-    assert!(
-        bad_port.stderr.contains("invalid port '70000'"),
-        "{}",
-        bad_port.stderr
+    assert_fails(&binary, &["client", "hi"], Some(2), "--port");
+    assert_fails(
+        &binary,
+        &["server", "--port", "70000"],
+        Some(2),
+        "invalid port '70000'",
     );
 }

@@ -15,7 +15,9 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
-use example_support::{backends, example_binary, require_tool, run_bounded, ChildGuard};
+use example_support::{
+    assert_fails, backends, example_binary, require_tool, run_bounded, ChildGuard,
+};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -283,29 +285,13 @@ fn client_subcommand_talks_to_the_server() {
 #[test]
 fn bad_flags_are_reported_with_a_non_zero_exit() {
     let binary = example_binary("mini_redis");
-    let bad_port = run_bounded(Command::new(&binary).args(["--port", "70000"]), LIMIT);
-    assert!(!bad_port.status.success());
-    assert!(
-        bad_port.stderr.contains("invalid port '70000'"),
-        "{}",
-        bad_port.stderr
-    );
-    let bad_backend = run_bounded(Command::new(&binary).args(["--backend", "nonsense"]), LIMIT);
-    assert!(!bad_backend.status.success());
-    assert!(
-        bad_backend.stderr.contains("nonsense"),
-        "{}",
-        bad_backend.stderr
-    );
+    assert_fails(&binary, &["--port", "70000"], None, "invalid port '70000'");
+    assert_fails(&binary, &["--backend", "nonsense"], None, "nonsense");
     // Nothing listens on port 1 of the loopback interface.
-    let refused = run_bounded(
-        Command::new(&binary).args(["--port", "1", "client", "PING"]),
-        LIMIT,
-    );
-    assert!(!refused.status.success());
-    assert!(
-        refused.stderr.contains("cannot connect to 127.0.0.1:1"),
-        "{}",
-        refused.stderr
+    assert_fails(
+        &binary,
+        &["--port", "1", "client", "PING"],
+        None,
+        "cannot connect to 127.0.0.1:1",
     );
 }

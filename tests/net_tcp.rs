@@ -2,15 +2,11 @@
 
 mod common;
 
-use anyio::net::{connect_tcp, create_tcp_listener, SocketAttributes};
 use anyio::streams::StreamError;
 
 #[anyio::test]
 async fn echo_round_trip() {
-    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    let port = listener.local_port().unwrap();
-    let client = connect_tcp("127.0.0.1", port).await.unwrap();
-    let server = listener.accept().await.unwrap();
+    let (client, server) = common::tcp_pair().await;
     for round in 0..100u32 {
         let message = round.to_be_bytes();
         client.send(&message).await.unwrap();
@@ -35,11 +31,7 @@ async fn echo_round_trip() {
 
 #[anyio::test]
 async fn a_second_receiver_is_busy_and_close_wakes_the_first() {
-    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    let client = connect_tcp("127.0.0.1", listener.local_port().unwrap())
-        .await
-        .unwrap();
-    let _server = listener.accept().await.unwrap();
+    let (client, _server) = common::tcp_pair().await;
     let client = &client;
     let (first, second) = futures_util::join!(client.receive(16), async {
         anyio::sleep(common::ms(20)).await;
@@ -51,19 +43,9 @@ async fn a_second_receiver_is_busy_and_close_wakes_the_first() {
     assert!(matches!(first, Err(StreamError::Closed)), "{first:?}");
 }
 
-/// A connected pair on loopback: (client, server side).
-async fn pair() -> (anyio::net::TcpStream, anyio::net::TcpStream) {
-    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    let client = connect_tcp("127.0.0.1", listener.local_port().unwrap())
-        .await
-        .unwrap();
-    let server = listener.accept().await.unwrap();
-    (client, server)
-}
-
 #[anyio::test]
 async fn half_close_ends_one_direction_only() {
-    let (client, server) = pair().await;
+    let (client, server) = common::tcp_pair().await;
     client.send(b"last words").await.unwrap();
     client.send_eof().await.unwrap();
     let mut received = Vec::new();
@@ -91,7 +73,7 @@ async fn half_close_ends_one_direction_only() {
 
 #[anyio::test]
 async fn a_peer_reset_is_broken_for_receive_and_send() {
-    let (client, server) = pair().await;
+    let (client, server) = common::tcp_pair().await;
     // Linger 0 makes the close send a reset instead of a clean end.
     socket2::SockRef::from(server.get_ref())
         .set_linger(Some(std::time::Duration::ZERO))
@@ -115,7 +97,7 @@ async fn a_peer_reset_is_broken_for_receive_and_send() {
 
 #[anyio::test]
 async fn receiving_zero_bytes_is_an_invalid_argument() {
-    let (client, server) = pair().await;
+    let (client, server) = common::tcp_pair().await;
     let zero = server.receive(0).await;
     assert!(
         matches!(zero, Err(StreamError::InvalidArgument(message)) if !message.is_empty()),
@@ -140,11 +122,7 @@ async fn receiving_zero_bytes_is_an_invalid_argument() {
 async fn async_write_after_send_eof_fails_like_send() {
     use futures_util::io::AsyncWriteExt;
 
-    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    let client = connect_tcp("127.0.0.1", listener.local_port().unwrap())
-        .await
-        .unwrap();
-    let _server = listener.accept().await.unwrap();
+    let (client, _server) = common::tcp_pair().await;
     let mut writer = &client;
     writer.write_all(b"before").await.unwrap();
     client.send_eof().await.unwrap();

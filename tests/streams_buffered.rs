@@ -4,17 +4,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use anyio::net::{connect_tcp, create_tcp_listener, SocketAttributes as _, TcpStream};
+use anyio::net::TcpStream;
 use anyio::streams::{BufferedByteReceiveStream, StreamError};
 use common::ms;
-
-async fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    let client = connect_tcp("127.0.0.1", listener.local_port().unwrap())
-        .await
-        .unwrap();
-    (client, listener.accept().await.unwrap())
-}
 
 /// Sends `data` one byte per segment, pausing so the receiver sees several small chunks.
 async fn trickle(stream: &TcpStream, data: &[u8]) {
@@ -26,7 +18,7 @@ async fn trickle(stream: &TcpStream, data: &[u8]) {
 
 #[anyio::test]
 async fn receive_exactly_gathers_several_small_sends() {
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let server = BufferedByteReceiveStream::new(server);
     let ((), first) =
         futures_util::join!(trickle(&client, b"hello, world"), server.receive_exactly(5));
@@ -37,7 +29,7 @@ async fn receive_exactly_gathers_several_small_sends() {
 
 #[anyio::test]
 async fn end_of_stream_inside_receive_exactly_keeps_the_partial_bytes() {
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let server = BufferedByteReceiveStream::new(server);
     client.send(b"12345").await.unwrap();
     client.send_eof().await.unwrap();
@@ -62,7 +54,7 @@ async fn end_of_stream_inside_receive_exactly_keeps_the_partial_bytes() {
 
 #[anyio::test]
 async fn receive_until_finds_a_delimiter_split_across_sends() {
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let server = BufferedByteReceiveStream::new(server);
     let (line, ()) = futures_util::join!(server.receive_until(b"\r\n", 100), async {
         client.send(b"first\r").await.unwrap();
@@ -78,7 +70,7 @@ async fn receive_until_finds_a_delimiter_split_across_sends() {
 
 #[anyio::test]
 async fn an_unlimited_receive_until_works() {
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let server = BufferedByteReceiveStream::new(server);
     client.send(b"no limit\n").await.unwrap();
     assert_eq!(
@@ -89,7 +81,7 @@ async fn an_unlimited_receive_until_works() {
 
 #[anyio::test]
 async fn a_delimiter_beyond_max_bytes_is_not_found_and_the_bytes_stay() {
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let server = BufferedByteReceiveStream::new(server);
     client.send(b"0123456789\n").await.unwrap();
     let error = server.receive_until(b"\n", 5).await.unwrap_err();
@@ -107,7 +99,7 @@ async fn a_delimiter_beyond_max_bytes_is_not_found_and_the_bytes_stay() {
 #[anyio::test]
 async fn an_oversized_line_fails_with_bounded_memory() {
     const MAX: usize = 64 * 1024;
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let server = BufferedByteReceiveStream::new(server);
     let line = vec![b'x'; 1024 * 1024];
     let start = Instant::now();
@@ -136,7 +128,7 @@ async fn an_oversized_line_fails_with_bounded_memory() {
 
 #[anyio::test]
 async fn empty_delimiters_and_zero_byte_receives_are_invalid_arguments() {
-    let (_client, server) = tcp_pair().await;
+    let (_client, server) = common::tcp_pair().await;
     let server = BufferedByteReceiveStream::new(server);
     let error = server.receive_until(b"", 10).await.unwrap_err();
     assert!(error.to_string().contains("delimiter"), "{error}");
@@ -150,7 +142,7 @@ async fn empty_delimiters_and_zero_byte_receives_are_invalid_arguments() {
 
 #[anyio::test]
 async fn a_second_receive_until_is_busy() {
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let server = BufferedByteReceiveStream::new(server);
     let (first, second) = futures_util::join!(server.receive_until(b"\n", 100), async {
         anyio::sleep(ms(20)).await;
@@ -170,7 +162,7 @@ async fn a_second_receive_until_is_busy() {
 
 #[anyio::test]
 async fn a_cancelled_receive_until_keeps_what_it_received() {
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let server = BufferedByteReceiveStream::new(server);
     client.send(b"partial").await.unwrap();
     let start = Instant::now();

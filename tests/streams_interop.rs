@@ -1,14 +1,6 @@
 //! The `futures::io` and tokio I/O traits over anyio's TCP streams, on every backend.
 
-use anyio::net::{connect_tcp, create_tcp_listener, SocketAttributes as _, TcpStream};
-
-async fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    let client = connect_tcp("127.0.0.1", listener.local_port().unwrap())
-        .await
-        .unwrap();
-    (client, listener.accept().await.unwrap())
-}
+mod common;
 
 /// A payload whose every position is distinguishable, so reordering or loss shows.
 fn payload(len: usize) -> Vec<u8> {
@@ -19,7 +11,8 @@ mod futures_io {
     use futures_util::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
     use futures_util::TryStreamExt;
 
-    use super::{payload, tcp_pair};
+    use super::common::tcp_pair;
+    use super::payload;
 
     #[anyio::test]
     async fn buf_reader_reads_lines() {
@@ -71,7 +64,8 @@ mod futures_io {
 mod tokio_io {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-    use super::{payload, tcp_pair};
+    use super::common::tcp_pair;
+    use super::payload;
 
     #[anyio::test]
     async fn tokio_read_and_write_ext() {

@@ -1,18 +1,16 @@
 //! Borrowed and shared streams are streams: wrappers can sit on one half of a connection.
 
+mod common;
+
 use std::sync::Arc;
 
-use anyio::net::{connect_tcp, create_tcp_listener};
 use anyio::prelude::*;
 use anyio::streams::{BufferedByteReceiveStream, TextStream};
 
 #[anyio::test]
 async fn a_wrapper_over_a_shared_stream_receives_while_the_owner_sends() {
-    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    let client = connect_tcp("127.0.0.1", listener.local_port().unwrap())
-        .await
-        .unwrap();
-    let server = Arc::new(listener.accept().await.unwrap());
+    let (client, server) = common::tcp_pair().await;
+    let server = Arc::new(server);
 
     let lines = BufferedByteReceiveStream::new(Arc::clone(&server));
     client.send(b"one\ntwo\n").await.unwrap();
@@ -25,11 +23,7 @@ async fn a_wrapper_over_a_shared_stream_receives_while_the_owner_sends() {
 
 #[anyio::test]
 async fn a_text_stream_over_a_borrowed_stream() {
-    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    let client = connect_tcp("127.0.0.1", listener.local_port().unwrap())
-        .await
-        .unwrap();
-    let server = listener.accept().await.unwrap();
+    let (client, server) = common::tcp_pair().await;
     let text = TextStream::new(&server);
     client.send("héllo".as_bytes()).await.unwrap();
     let mut received = String::new();

@@ -2,17 +2,9 @@
 
 mod common;
 
-use anyio::net::{connect_tcp, create_tcp_listener, SocketAttributes as _, TcpStream};
+use anyio::net::SocketAttributes as _;
 use anyio::streams::{AsyncClose, ObjectReceiveStream, ObjectSendStream, StreamError, TextStream};
 use common::ms;
-
-async fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    let client = connect_tcp("127.0.0.1", listener.local_port().unwrap())
-        .await
-        .unwrap();
-    (client, listener.accept().await.unwrap())
-}
 
 /// Everything `stream` yields until the end of the stream.
 async fn receive_all<S: ObjectReceiveStream<String>>(stream: &S) -> String
@@ -31,7 +23,7 @@ const MIXED: &str = "aß€😀 — ünïcödé, 日本語, and ASCII";
 
 #[anyio::test]
 async fn characters_split_across_sends_are_decoded_whole() {
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let server = TextStream::new(server);
     let ((), text) = futures_util::join!(
         async {
@@ -49,7 +41,7 @@ async fn characters_split_across_sends_are_decoded_whole() {
 
 #[anyio::test]
 async fn text_round_trips_both_ways() {
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let (client, server) = (TextStream::new(client), TextStream::new(server));
     assert_eq!(client.local_port(), server.remote_port());
     client.send(MIXED).await.unwrap();
@@ -65,7 +57,7 @@ async fn text_round_trips_both_ways() {
 
 #[anyio::test]
 async fn invalid_utf8_is_invalid_data_after_the_text_before_it() {
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let server = TextStream::new(server);
     client.send(b"ok\xff\xc3(after").await.unwrap();
     client.send_eof().await.unwrap();
@@ -85,7 +77,7 @@ async fn invalid_utf8_is_invalid_data_after_the_text_before_it() {
 
 #[anyio::test]
 async fn a_stream_ending_inside_a_character_is_invalid_data() {
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let server = TextStream::new(server);
     client
         .send("x€".as_bytes().split_last().unwrap().1)
@@ -113,7 +105,7 @@ async fn a_stream_ending_inside_a_character_is_invalid_data() {
 
 #[anyio::test]
 async fn a_second_receive_is_busy() {
-    let (client, server) = tcp_pair().await;
+    let (client, server) = common::tcp_pair().await;
     let server = TextStream::new(server);
     let (first, second) = futures_util::join!(server.receive(), async {
         anyio::sleep(ms(20)).await;

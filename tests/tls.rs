@@ -18,16 +18,6 @@ use anyio::streams::StreamError;
 use futures_util::future::Either;
 use tls_certs::Ca;
 
-/// A listener, and a client TCP connection to it with the server's end.
-async fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
-    let client = connect_tcp("127.0.0.1", listener.local_port().unwrap())
-        .await
-        .unwrap();
-    let server = listener.accept().await.unwrap();
-    (client, server)
-}
-
 /// Both sides' handshake results, run concurrently.
 async fn handshake(
     name: &str,
@@ -37,7 +27,7 @@ async fn handshake(
     Result<TlsStream<TcpStream>, StreamError>,
     Result<TlsStream<TcpStream>, StreamError>,
 ) {
-    let (client_tcp, server_tcp) = tcp_pair().await;
+    let (client_tcp, server_tcp) = common::tcp_pair().await;
     futures_util::join!(
         TlsStream::connect(client_tcp, name, client),
         TlsStream::accept(server_tcp, server),
@@ -205,7 +195,7 @@ async fn the_server_sees_the_name_the_client_asked_for() {
 #[anyio::test]
 async fn a_bad_server_name_is_an_invalid_argument() {
     let ca = Ca::new("test ca");
-    let (client_tcp, _server_tcp) = tcp_pair().await;
+    let (client_tcp, _server_tcp) = common::tcp_pair().await;
     let error = TlsStream::connect(client_tcp, "no spaces allowed", ca.client())
         .await
         .unwrap_err();

@@ -17,14 +17,15 @@
 //! free port). `--backend tokio|async-std|smol` picks the backend; without it
 //! `ANYIO_BACKEND` or the default one is used.
 
+#[path = "../support/cli.rs"]
+mod cli;
 mod files;
 mod http;
 
-use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyio::net::{connect_tcp, create_tcp_listener, SocketAttributes as _, TcpListener, TcpStream};
+use anyio::net::{connect_tcp, SocketAttributes as _, TcpListener, TcpStream};
 use anyio::streams::BufferedByteReceiveStream;
 use anyio::{Backend, BoxError, TaskStatus};
 
@@ -52,20 +53,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         port: 0,
     };
     while let Some(arg) = args.next() {
-        let mut value = |flag: &str| args.next().ok_or(format!("{flag} needs a value"));
         match arg.as_str() {
-            "--backend" => {
-                let backend = value("--backend")?.parse().map_err(|e| format!("{e}"))?;
-                options.backend = Some(backend);
-            }
+            "--backend" => options.backend = Some(cli::backend(&mut args)?),
             "--serve" => options.serve_only = true,
-            "--host" => options.host = value("--host")?,
-            "--port" => {
-                let port = value("--port")?;
-                options.port = port.parse().map_err(|_| {
-                    format!("invalid port '{port}': expected a number from 0 to 65535")
-                })?;
-            }
+            "--host" => options.host = cli::value(&mut args, "--host")?,
+            "--port" => options.port = cli::port(&mut args)?,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unexpected argument '{other}'")),
         }
@@ -74,38 +66,21 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
 }
 
 fn main() -> ExitCode {
-    let options = match parse_args(std::env::args().skip(1)) {
-        Ok(options) => options,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("fetch_many: {message}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let outcome = match options.backend {
-        Some(backend) => anyio::run_with(backend, program(options)),
-        None => anyio::run(program(options)),
-    };
-    let failure = match outcome {
-        Ok(Ok(())) => return ExitCode::SUCCESS,
-        Ok(Err(error)) => error.to_string(),
-        Err(error) => error.to_string(),
-    };
-    eprintln!("fetch_many: {failure}");
-    ExitCode::FAILURE
+    match cli::parsed("fetch_many", USAGE, parse_args(std::env::args().skip(1))) {
+        Ok(options) => cli::run("fetch_many", options.backend, program(options)),
+        Err(code) => code,
+    }
 }
 
 async fn program(options: Options) -> Result<(), BoxError> {
     if options.serve_only {
-        let listener = listen(&options.host, options.port).await?;
+        let listener = cli::listen(&options.host, options.port).await?;
         return serve(listener).await;
     }
     let done = anyio::task_group(|tg| async move {
         let port = tg
             .start(|status: TaskStatus<u16>| async move {
-                let listener = listen("127.0.0.1", 0).await?;
+                let listener = cli::listen("127.0.0.1", 0).await?;
                 status.started(listener.local_port().ok_or("the listener has no port")?);
                 serve(listener).await
             })
@@ -118,16 +93,6 @@ async fn program(options: Options) -> Result<(), BoxError> {
     })
     .await;
     Ok(done?)
-}
-
-async fn listen(host: &str, port: u16) -> Result<TcpListener, BoxError> {
-    let listener = create_tcp_listener(Some(host), port)
-        .await
-        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
-    let mut stdout = std::io::stdout();
-    writeln!(stdout, "listening on {}", listener.local_address()?)?;
-    stdout.flush()?;
-    Ok(listener)
 }
 
 async fn serve(listener: TcpListener) -> Result<(), BoxError> {

@@ -20,16 +20,17 @@
 //! command and prints the reply as `redis-cli` does on a terminal; it exits with status 1 on
 //! an error reply.
 
+#[path = "../support/cli.rs"]
+mod cli;
 mod commands;
 mod resp;
 mod store;
 
-use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyio::net::{connect_tcp, create_tcp_listener, SocketAttributes as _, TcpStream};
+use anyio::net::{connect_tcp, TcpStream};
 use anyio::streams::{BufferedByteReceiveStream, StreamError};
 use anyio::{Backend, BoxError};
 
@@ -43,6 +44,8 @@ const USAGE: &str = "usage: mini_redis [--backend tokio|async-std|smol] [--host 
 /// How long a closing connection keeps reading what the peer still sends, so that the last
 /// reply is not lost to a reset.
 const LINGER: Duration = Duration::from_secs(1);
+/// Replies held back for one send at most; a larger batch goes out at once.
+const MAX_BATCH: usize = 64 * 1024;
 /// How long the client waits for the server.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -63,20 +66,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         client: None,
     };
     while let Some(arg) = args.next() {
-        let mut value = |flag: &str| args.next().ok_or(format!("{flag} needs a value"));
         match arg.as_str() {
-            "--backend" => {
-                let name = value("--backend")?;
-                let backend: Backend = name.parse().map_err(|e| format!("{e}"))?;
-                options.backend = Some(backend);
-            }
-            "--host" => options.host = value("--host")?,
-            "--port" => {
-                let port = value("--port")?;
-                options.port = port.parse().map_err(|_| {
-                    format!("invalid port '{port}': expected a number from 0 to 65535")
-                })?;
-            }
+            "--backend" => options.backend = Some(cli::backend(&mut args)?),
+            "--host" => options.host = cli::value(&mut args, "--host")?,
+            "--port" => options.port = cli::port(&mut args)?,
             "client" => {
                 let command: Vec<String> = args.by_ref().collect();
                 if command.is_empty() {
@@ -94,15 +87,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
 }
 
 fn main() -> ExitCode {
-    let options = match parse_args(std::env::args().skip(1)) {
+    let options = match cli::parsed("mini_redis", USAGE, parse_args(std::env::args().skip(1))) {
         Ok(options) => options,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("mini_redis: {message}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let program = async move {
         match options.client {
@@ -110,31 +97,11 @@ fn main() -> ExitCode {
             None => server(&options.host, options.port).await,
         }
     };
-    let outcome = match options.backend {
-        Some(backend) => anyio::run_with(backend, program),
-        None => anyio::run(program),
-    };
-    match outcome {
-        Ok(Ok(code)) => code,
-        Ok(Err(error)) => {
-            eprintln!("mini_redis: {error}");
-            ExitCode::FAILURE
-        }
-        Err(error) => {
-            eprintln!("mini_redis: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::run("mini_redis", options.backend, program)
 }
 
 async fn server(host: &str, port: u16) -> Result<ExitCode, BoxError> {
-    let listener = create_tcp_listener(Some(host), port)
-        .await
-        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
-    let address = listener.local_address()?;
-    let mut stdout = std::io::stdout();
-    writeln!(stdout, "listening on {address}")?;
-    stdout.flush()?;
+    let listener = cli::listen(host, port).await?;
     let store = Arc::new(Mutex::new(Store::default()));
     listener
         .serve(move |stream| serve_connection(stream, Arc::clone(&store)))
@@ -146,7 +113,6 @@ async fn serve_connection(stream: TcpStream, store: Arc<Mutex<Store>>) {
     let reader = BufferedByteReceiveStream::new(stream);
     let mut out = Vec::new();
     loop {
-        out.clear();
         let next = match resp::read_command(&reader).await {
             Ok(Some(args)) => commands::execute(&store, &args, &mut out),
             Ok(None) | Err(ReadError::Stream(_)) => break,
@@ -155,11 +121,20 @@ async fn serve_connection(stream: TcpStream, store: Arc<Mutex<Store>>) {
                 Next::Close
             }
         };
-        // Each reply goes out before the next request is read, so a pipelining client sees
-        // replies in order and a slow reader holds back only its own connection.
+        // Replies to a pipelined burst go out together, once no complete request is left in
+        // the buffer: one send per burst instead of one per request. Replies stay in order, a
+        // client that waits for replies before finishing a request is never kept waiting,
+        // and a slow reader holds back only its own connection.
+        let more_waiting = reader.buffered_len() > 0
+            && out.len() < MAX_BATCH
+            && reader.peek(resp::holds_complete_command);
+        if next == Next::Continue && more_waiting {
+            continue;
+        }
         if reader.get_ref().send(&out).await.is_err() {
             break;
         }
+        out.clear();
         if next == Next::Close {
             break;
         }

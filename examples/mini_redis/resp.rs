@@ -128,6 +128,51 @@ pub(crate) async fn read_command(reader: &Reader) -> Result<Option<Vec<Vec<u8>>>
     }
 }
 
+/// Whether `buf` starts with a whole command, so that [`read_command`] returns it without
+/// waiting for more input. Anything it cannot be sure of (a partial frame, or bytes that
+/// are not RESP) counts as incomplete: the caller then sends what it owes before reading.
+pub(crate) fn holds_complete_command(mut buf: &[u8]) -> bool {
+    fn line<'a>(buf: &mut &'a [u8]) -> Option<&'a [u8]> {
+        let end = buf.windows(2).position(|pair| pair == b"\r\n")?;
+        let line = &buf[..end];
+        *buf = &buf[end + 2..];
+        Some(line)
+    }
+    fn number(digits: &[u8]) -> Option<i64> {
+        std::str::from_utf8(digits).ok()?.parse().ok()
+    }
+    loop {
+        let Some(first) = line(&mut buf) else {
+            return false;
+        };
+        let Some(count) = first.strip_prefix(b"*") else {
+            if first
+                .split(|b| b.is_ascii_whitespace())
+                .any(|w| !w.is_empty())
+            {
+                return true;
+            }
+            continue;
+        };
+        let Some(count) = number(count) else {
+            return false;
+        };
+        for _ in 0..count.max(0) {
+            let len = line(&mut buf)
+                .and_then(|header| header.strip_prefix(b"$"))
+                .and_then(number)
+                .and_then(|len| usize::try_from(len).ok());
+            match len {
+                Some(len) if buf.len() >= len.saturating_add(2) => buf = &buf[len + 2..],
+                _ => return false,
+            }
+        }
+        if count > 0 {
+            return true;
+        }
+    }
+}
+
 /// A reply, as the client subcommand reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Reply {

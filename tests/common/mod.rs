@@ -105,3 +105,17 @@ pub async fn wait_until(mut condition: impl FnMut() -> bool) {
         anyio::sleep(ms(1)).await;
     }
 }
+
+/// A connected TCP pair on loopback: (client, server side).
+pub async fn tcp_pair() -> (anyio::net::TcpStream, anyio::net::TcpStream) {
+    use anyio::net::SocketAttributes as _;
+
+    let listener = anyio::net::create_tcp_listener(Some("127.0.0.1"), 0)
+        .await
+        .unwrap();
+    let client = anyio::net::connect_tcp("127.0.0.1", listener.local_port().unwrap())
+        .await
+        .unwrap();
+    let server = listener.accept().await.unwrap();
+    (client, server)
+}

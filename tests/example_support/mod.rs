@@ -205,3 +205,18 @@ pub(crate) fn run_bounded(command: &mut Command, limit: Duration) -> Finished {
         stderr: read(&err_path),
     }
 }
+
+/// Runs `binary` with `args` and checks that it fails — with exit status `code` when given —
+/// and says something containing `needle` on stderr.
+pub(crate) fn assert_fails(binary: &Path, args: &[&str], code: Option<i32>, needle: &str) {
+    let finished = run_bounded(Command::new(binary).args(args), PATIENCE);
+    match code {
+        Some(code) => assert_eq!(finished.status.code(), Some(code), "{args:?}"),
+        None => assert!(!finished.status.success(), "{args:?} succeeded"),
+    }
+    assert!(
+        finished.stderr.contains(needle),
+        "{args:?}: {}",
+        finished.stderr
+    );
+}

@@ -94,6 +94,49 @@ impl<S> BufferedByteReceiveStream<S> {
         Bytes::copy_from_slice(&self.lock())
     }
 
+    /// How many bytes are buffered and not yet returned, without copying them.
+    ///
+    /// A protocol server can use it to tell whether a pipelined request is already waiting
+    /// and batch its replies until the buffer runs dry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::net::{connect_tcp, create_tcp_listener};
+    /// # use anyio::net::SocketAttributes as _;
+    /// use anyio::streams::BufferedByteReceiveStream;
+    /// # anyio::run(async {
+    /// # let listener = create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// # let client = connect_tcp("127.0.0.1", listener.local_port().unwrap()).await.unwrap();
+    /// let server = BufferedByteReceiveStream::new(listener.accept().await.unwrap());
+    /// assert_eq!(server.buffered_len(), 0);
+    /// client.send(b"one\ntwo\n").await.unwrap();
+    /// assert_eq!(&server.receive_until(b"\n", 64).await.unwrap()[..], b"one");
+    /// // Whatever arrived with the first line waits in the buffer for the next read.
+    /// assert!(server.buffered_len() <= 4);
+    /// assert_eq!(&server.receive_exactly(4).await.unwrap()[..], b"two\n");
+    /// assert_eq!(server.buffered_len(), 0);
+    /// # }).unwrap();
+    /// ```
+    pub fn buffered_len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Runs `f` on the bytes buffered and not yet returned, without copying or consuming
+    /// them: for example to check whether a complete pipelined request is already waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::BufferedByteReceiveStream;
+    ///
+    /// let stream = BufferedByteReceiveStream::new(());
+    /// assert!(!stream.peek(|buffered| buffered.contains(&b'\n')));
+    /// ```
+    pub fn peek<T>(&self, f: impl FnOnce(&[u8]) -> T) -> T {
+        f(&self.lock())
+    }
+
     /// The wrapped stream and the bytes still buffered.
     ///
     /// # Examples

@@ -25,6 +25,87 @@ const BULK_TOTAL: usize = 256 << 20;
 /// The size of every write and of the receive buffer in them.
 const BULK_CHUNK: usize = 64 << 10;
 
+/// One native case on `rt`: binds on loopback, spawns the server task running `serve` on the
+/// accepted connection, connects, runs `drive` on the client's stream, then drops the client
+/// and waits for the server task. Both streams have `TCP_NODELAY` on. A macro because each
+/// runtime has its own stream types, spawn, and read/write extension traits (the bodies use
+/// `read` and `write_all` from whichever the runtime brings into scope).
+macro_rules! native_case {
+    ($rt:expr, |$conn:ident| $serve:block, |$client:ident| $drive:block) => {
+        match $rt {
+            Rt::Tokio => on_native($rt, || async {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let listener = tokio::net::TcpListener::bind(loopback())
+                    .await
+                    .expect("failed to listen on loopback");
+                let addr = listener
+                    .local_addr()
+                    .expect("a bound listener has an address");
+                let server = tokio::spawn(async move {
+                    let (mut $conn, _) = listener.accept().await.expect("accept failed");
+                    $conn.set_nodelay(true).expect("set_nodelay failed");
+                    $serve
+                });
+                let mut $client = tokio::net::TcpStream::connect(addr)
+                    .await
+                    .expect("connect failed");
+                $client.set_nodelay(true).expect("set_nodelay failed");
+                $drive
+                drop($client);
+                server.await.expect("server task failed");
+            }),
+            Rt::AsyncStd => on_native($rt, || async {
+                use async_std::io::{ReadExt, WriteExt};
+                let listener = async_std::net::TcpListener::bind(loopback())
+                    .await
+                    .expect("failed to listen on loopback");
+                let addr = listener
+                    .local_addr()
+                    .expect("a bound listener has an address");
+                let server = async_std::task::spawn(async move {
+                    let (mut $conn, _) = listener.accept().await.expect("accept failed");
+                    $conn.set_nodelay(true).expect("set_nodelay failed");
+                    $serve
+                });
+                let mut $client = async_std::net::TcpStream::connect(addr)
+                    .await
+                    .expect("connect failed");
+                $client.set_nodelay(true).expect("set_nodelay failed");
+                $drive
+                drop($client);
+                server.await;
+            }),
+            Rt::Smol => on_native($rt, || async {
+                use futures_lite::{AsyncReadExt, AsyncWriteExt};
+                let listener = async_io::Async::<std::net::TcpListener>::bind(loopback())
+                    .expect("failed to listen on loopback");
+                let addr = listener
+                    .get_ref()
+                    .local_addr()
+                    .expect("a bound listener has an address");
+                let server = NATIVE_SMOL.spawn(async move {
+                    let (mut $conn, _) = listener.accept().await.expect("accept failed");
+                    $conn
+                        .get_ref()
+                        .set_nodelay(true)
+                        .expect("set_nodelay failed");
+                    $serve
+                });
+                let mut $client = async_io::Async::<std::net::TcpStream>::connect(addr)
+                    .await
+                    .expect("connect failed");
+                $client
+                    .get_ref()
+                    .set_nodelay(true)
+                    .expect("set_nodelay failed");
+                $drive
+                drop($client);
+                server.await;
+            }),
+        }
+    };
+}
+
 /// How a facade side receives: into the caller's buffer, or as freshly allocated `Bytes`.
 #[derive(Debug, Clone, Copy)]
 enum Receive {
@@ -138,31 +219,19 @@ fn echo_facade_with(rt: Rt, how: Receive) -> Duration {
 
 /// [`echo_facade`] with the runtime's own `TcpStream` and spawn.
 pub(crate) fn echo_native(rt: Rt) -> Duration {
-    match rt {
-        Rt::Tokio => on_native(rt, || async {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            let listener = tokio::net::TcpListener::bind(loopback())
-                .await
-                .expect("failed to listen on loopback");
-            let addr = listener
-                .local_addr()
-                .expect("a bound listener has an address");
-            let server = tokio::spawn(async move {
-                let (mut conn, _) = listener.accept().await.expect("accept failed");
-                conn.set_nodelay(true).expect("set_nodelay failed");
-                let mut buf = [0u8; ECHO_SIZE];
-                loop {
-                    let n = conn.read(&mut buf).await.expect("read failed");
-                    if n == 0 {
-                        return;
-                    }
-                    conn.write_all(&buf[..n]).await.expect("write failed");
+    native_case!(
+        rt,
+        |conn| {
+            let mut buf = [0u8; ECHO_SIZE];
+            loop {
+                let n = conn.read(&mut buf).await.expect("read failed");
+                if n == 0 {
+                    return;
                 }
-            });
-            let mut client = tokio::net::TcpStream::connect(addr)
-                .await
-                .expect("connect failed");
-            client.set_nodelay(true).expect("set_nodelay failed");
+                conn.write_all(&buf[..n]).await.expect("write failed");
+            }
+        },
+        |client| {
             let message = [7u8; ECHO_SIZE];
             let mut buf = [0u8; ECHO_SIZE];
             for _ in 0..ECHO_N {
@@ -175,93 +244,8 @@ pub(crate) fn echo_native(rt: Rt) -> Duration {
                 }
             }
             assert_eq!(buf, message);
-            drop(client);
-            server.await.expect("server task failed");
-        }),
-        Rt::AsyncStd => on_native(rt, || async {
-            use async_std::io::{ReadExt, WriteExt};
-            let listener = async_std::net::TcpListener::bind(loopback())
-                .await
-                .expect("failed to listen on loopback");
-            let addr = listener
-                .local_addr()
-                .expect("a bound listener has an address");
-            let server = async_std::task::spawn(async move {
-                let (mut conn, _) = listener.accept().await.expect("accept failed");
-                conn.set_nodelay(true).expect("set_nodelay failed");
-                let mut buf = [0u8; ECHO_SIZE];
-                loop {
-                    let n = conn.read(&mut buf).await.expect("read failed");
-                    if n == 0 {
-                        return;
-                    }
-                    conn.write_all(&buf[..n]).await.expect("write failed");
-                }
-            });
-            let mut client = async_std::net::TcpStream::connect(addr)
-                .await
-                .expect("connect failed");
-            client.set_nodelay(true).expect("set_nodelay failed");
-            let message = [7u8; ECHO_SIZE];
-            let mut buf = [0u8; ECHO_SIZE];
-            for _ in 0..ECHO_N {
-                client.write_all(&message).await.expect("write failed");
-                let mut got = 0;
-                while got < ECHO_SIZE {
-                    let n = client.read(&mut buf[got..]).await.expect("read failed");
-                    assert_ne!(n, 0, "the server closed early");
-                    got += n;
-                }
-            }
-            assert_eq!(buf, message);
-            drop(client);
-            server.await;
-        }),
-        Rt::Smol => on_native(rt, || async {
-            use futures_lite::{AsyncReadExt, AsyncWriteExt};
-            let listener = async_io::Async::<std::net::TcpListener>::bind(loopback())
-                .expect("failed to listen on loopback");
-            let addr = listener
-                .get_ref()
-                .local_addr()
-                .expect("a bound listener has an address");
-            let server = NATIVE_SMOL.spawn(async move {
-                let (mut conn, _) = listener.accept().await.expect("accept failed");
-                conn.get_ref()
-                    .set_nodelay(true)
-                    .expect("set_nodelay failed");
-                let mut buf = [0u8; ECHO_SIZE];
-                loop {
-                    let n = conn.read(&mut buf).await.expect("read failed");
-                    if n == 0 {
-                        return;
-                    }
-                    conn.write_all(&buf[..n]).await.expect("write failed");
-                }
-            });
-            let mut client = async_io::Async::<std::net::TcpStream>::connect(addr)
-                .await
-                .expect("connect failed");
-            client
-                .get_ref()
-                .set_nodelay(true)
-                .expect("set_nodelay failed");
-            let message = [7u8; ECHO_SIZE];
-            let mut buf = [0u8; ECHO_SIZE];
-            for _ in 0..ECHO_N {
-                client.write_all(&message).await.expect("write failed");
-                let mut got = 0;
-                while got < ECHO_SIZE {
-                    let n = client.read(&mut buf[got..]).await.expect("read failed");
-                    assert_ne!(n, 0, "the server closed early");
-                    got += n;
-                }
-            }
-            assert_eq!(buf, message);
-            drop(client);
-            server.await;
-        }),
-    }
+        }
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,27 +295,15 @@ fn bulk_facade_with(rt: Rt, how: Receive) -> Duration {
 
 /// [`bulk_facade`] with the runtime's own `TcpStream` and spawn.
 pub(crate) fn bulk_native(rt: Rt) -> Duration {
-    match rt {
-        Rt::Tokio => on_native(rt, || async {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            let listener = tokio::net::TcpListener::bind(loopback())
-                .await
-                .expect("failed to listen on loopback");
-            let addr = listener
-                .local_addr()
-                .expect("a bound listener has an address");
-            let server = tokio::spawn(async move {
-                let (mut conn, _) = listener.accept().await.expect("accept failed");
-                conn.set_nodelay(true).expect("set_nodelay failed");
-                let chunk = vec![0x5a_u8; BULK_CHUNK];
-                for _ in 0..BULK_TOTAL / BULK_CHUNK {
-                    conn.write_all(&chunk).await.expect("write failed");
-                }
-            });
-            let mut client = tokio::net::TcpStream::connect(addr)
-                .await
-                .expect("connect failed");
-            client.set_nodelay(true).expect("set_nodelay failed");
+    native_case!(
+        rt,
+        |conn| {
+            let chunk = vec![0x5a_u8; BULK_CHUNK];
+            for _ in 0..BULK_TOTAL / BULK_CHUNK {
+                conn.write_all(&chunk).await.expect("write failed");
+            }
+        },
+        |client| {
             let mut buf = vec![0u8; BULK_CHUNK];
             let mut total = 0;
             loop {
@@ -342,78 +314,8 @@ pub(crate) fn bulk_native(rt: Rt) -> Duration {
                 total += n;
             }
             assert_eq!(total, BULK_TOTAL);
-            server.await.expect("server task failed");
-        }),
-        Rt::AsyncStd => on_native(rt, || async {
-            use async_std::io::{ReadExt, WriteExt};
-            let listener = async_std::net::TcpListener::bind(loopback())
-                .await
-                .expect("failed to listen on loopback");
-            let addr = listener
-                .local_addr()
-                .expect("a bound listener has an address");
-            let server = async_std::task::spawn(async move {
-                let (mut conn, _) = listener.accept().await.expect("accept failed");
-                conn.set_nodelay(true).expect("set_nodelay failed");
-                let chunk = vec![0x5a_u8; BULK_CHUNK];
-                for _ in 0..BULK_TOTAL / BULK_CHUNK {
-                    conn.write_all(&chunk).await.expect("write failed");
-                }
-            });
-            let mut client = async_std::net::TcpStream::connect(addr)
-                .await
-                .expect("connect failed");
-            client.set_nodelay(true).expect("set_nodelay failed");
-            let mut buf = vec![0u8; BULK_CHUNK];
-            let mut total = 0;
-            loop {
-                let n = client.read(&mut buf).await.expect("read failed");
-                if n == 0 {
-                    break;
-                }
-                total += n;
-            }
-            assert_eq!(total, BULK_TOTAL);
-            server.await;
-        }),
-        Rt::Smol => on_native(rt, || async {
-            use futures_lite::{AsyncReadExt, AsyncWriteExt};
-            let listener = async_io::Async::<std::net::TcpListener>::bind(loopback())
-                .expect("failed to listen on loopback");
-            let addr = listener
-                .get_ref()
-                .local_addr()
-                .expect("a bound listener has an address");
-            let server = NATIVE_SMOL.spawn(async move {
-                let (mut conn, _) = listener.accept().await.expect("accept failed");
-                conn.get_ref()
-                    .set_nodelay(true)
-                    .expect("set_nodelay failed");
-                let chunk = vec![0x5a_u8; BULK_CHUNK];
-                for _ in 0..BULK_TOTAL / BULK_CHUNK {
-                    conn.write_all(&chunk).await.expect("write failed");
-                }
-            });
-            let mut client = async_io::Async::<std::net::TcpStream>::connect(addr)
-                .await
-                .expect("connect failed");
-            client
-                .get_ref()
-                .set_nodelay(true)
-                .expect("set_nodelay failed");
-            let mut buf = vec![0u8; BULK_CHUNK];
-            let mut total = 0;
-            loop {
-                let n = client.read(&mut buf).await.expect("read failed");
-                if n == 0 {
-                    break;
-                }
-                total += n;
-            }
-            assert_eq!(total, BULK_TOTAL);
-            server.await;
-        }),
-    }
+        }
+    )
 }
 
 /// 127.0.0.1, any free port.
