@@ -90,12 +90,15 @@
 
 mod backend;
 mod cancel;
+pub mod fs;
 mod macros;
 #[cfg(unix)]
 pub mod net;
 pub mod prelude;
 mod reactor;
 mod runtime;
+#[cfg(unix)]
+pub mod signal;
 pub mod streams;
 pub mod sync;
 mod task;

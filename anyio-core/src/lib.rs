@@ -29,10 +29,13 @@ pub mod backend;
 pub mod cancel;
 mod context;
 pub mod error;
+pub mod fs;
 #[allow(unused_imports)] // until every shimmed type has a user
 mod loom;
 #[cfg(unix)]
 pub mod net;
+#[cfg(unix)]
+pub mod signal;
 pub mod streams;
 pub mod sync;
 pub mod task;
