@@ -3,17 +3,13 @@
 //! Signals are process-wide and the tests of this file run on parallel threads, so each test
 //! holds `SERIAL` while it has receivers open.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use anyio::signal::{open_signal_receiver, Signal, SignalError, SIGUSR1, SIGUSR2};
 use futures_util::StreamExt;
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
-}
+static SERIAL: LazyLock<anyio::Lock> = LazyLock::new(anyio::Lock::new);
 
 /// The next signal, failing the test instead of hanging.
 async fn next(receiver: &mut anyio::signal::SignalReceiver) -> Signal {
@@ -32,7 +28,7 @@ async fn has_more(receiver: &mut anyio::signal::SignalReceiver) -> bool {
 
 #[anyio::test]
 async fn a_raised_signal_arrives() {
-    let _serial = serial();
+    let _serial = SERIAL.acquire().await;
     let mut signals = open_signal_receiver(&[SIGUSR1]).unwrap();
     SIGUSR1.raise().unwrap();
     assert_eq!(next(&mut signals).await, SIGUSR1);
@@ -41,7 +37,7 @@ async fn a_raised_signal_arrives() {
 
 #[anyio::test]
 async fn several_signals_on_one_receiver() {
-    let _serial = serial();
+    let _serial = SERIAL.acquire().await;
     let mut signals = open_signal_receiver(&[SIGUSR1, SIGUSR2, SIGUSR1]).unwrap();
     SIGUSR2.raise().unwrap();
     SIGUSR1.raise().unwrap();
@@ -54,7 +50,7 @@ async fn several_signals_on_one_receiver() {
 
 #[anyio::test]
 async fn every_receiver_gets_the_signal() {
-    let _serial = serial();
+    let _serial = SERIAL.acquire().await;
     let mut first = open_signal_receiver(&[SIGUSR2]).unwrap();
     let mut second = open_signal_receiver(&[SIGUSR2]).unwrap();
     SIGUSR2.raise().unwrap();
@@ -64,7 +60,7 @@ async fn every_receiver_gets_the_signal() {
 
 #[anyio::test]
 async fn a_dropped_receiver_stops_receiving() {
-    let _serial = serial();
+    let _serial = SERIAL.acquire().await;
     let dropped = open_signal_receiver(&[SIGUSR1]).unwrap();
     let mut kept = open_signal_receiver(&[SIGUSR1]).unwrap();
     drop(dropped);
@@ -79,7 +75,7 @@ async fn a_dropped_receiver_stops_receiving() {
 
 #[anyio::test]
 async fn waiting_for_a_signal_can_be_cancelled() {
-    let _serial = serial();
+    let _serial = SERIAL.acquire().await;
     let mut signals = open_signal_receiver(&[SIGUSR2]).unwrap();
     assert!(!has_more(&mut signals).await);
     SIGUSR2.raise().unwrap();

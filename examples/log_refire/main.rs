@@ -14,7 +14,8 @@
 //! `/api/items?page=2&retry=True` or `/account/orders?retry=True`. The server it starts on
 //! the loopback interface answers 200 only to requests carrying `retry=True`. Retries run
 //! concurrently in a task group, each under `fail_after`; the program exits with status 1
-//! if any failed. Every file read and write goes through `anyio::fs`. `--backend
+//! if any failed. Every file read and write goes through `anyio::fs`. `--port` fixes the
+//! server's port (default: a free one). `--backend
 //! tokio|async-std|smol` picks the backend; without it `ANYIO_BACKEND` or the default.
 
 #[path = "../support/cli.rs"]
@@ -31,13 +32,16 @@ use anyio::net::{connect_tcp, SocketAttributes as _, TcpListener, TcpStream};
 use anyio::streams::BufferedByteReceiveStream;
 use anyio::{Backend, BoxError, TaskStatus};
 
-const USAGE: &str = "usage: log_refire [--backend tokio|async-std|smol] [LOG [OUTPUT]]";
+const USAGE: &str =
+    "usage: log_refire [--backend tokio|async-std|smol] [--port PORT] [LOG [OUTPUT]]";
 /// Each retry must finish within this, connection included.
 const PER_REQUEST: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 struct Options {
     backend: Option<Backend>,
+    /// The local server's port; 0 picks a free one.
+    port: u16,
     log: Option<PathBuf>,
     output: Option<PathBuf>,
 }
@@ -45,12 +49,14 @@ struct Options {
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         backend: None,
+        port: 0,
         log: None,
         output: None,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--backend" => options.backend = Some(cli::backend(&mut args)?),
+            "--port" => options.port = cli::port(&mut args)?,
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with('-') => return Err(format!("unknown option '{flag}'")),
             _ if options.log.is_none() => options.log = Some(arg.into()),
@@ -133,11 +139,12 @@ async fn program(options: Options) -> Result<(), BoxError> {
         failed.len()
     );
 
+    let port = options.port;
     let started = Instant::now();
     let outcomes = anyio::task_group(|tg| async move {
         let port = tg
             .start(|status: TaskStatus<u16>| async move {
-                let listener = cli::listen("127.0.0.1", 0).await?;
+                let listener = cli::listen("127.0.0.1", port).await?;
                 status.started(listener.local_port().ok_or("the listener has no port")?);
                 serve(listener).await
             })
