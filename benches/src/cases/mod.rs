@@ -1,6 +1,7 @@
 //! The cases: what each one measures, on which runtimes, and its target ratio.
 
 mod channels;
+mod fs;
 mod sync;
 mod tasks;
 mod tcp;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use crate::harness::Rt;
 use channels::*;
+use fs::*;
 use sync::*;
 use tasks::*;
 use tcp::*;
@@ -165,6 +167,14 @@ pub(crate) fn cases() -> Vec<Case> {
             unit: Unit::Millis,
             facade: bulk_facade_bytes,
             native: bulk_native,
+        },
+        Case {
+            name: "fs_read_64mib",
+            backends: &Rt::ALL,
+            target: 1.1,
+            unit: Unit::Millis,
+            facade: fs_read_facade,
+            native: fs_read_native,
         },
     ]
 }
