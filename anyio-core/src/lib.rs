@@ -33,6 +33,8 @@ pub mod error;
 mod loom;
 #[cfg(unix)]
 pub mod net;
+#[cfg(unix)]
+pub mod process;
 pub mod streams;
 pub mod sync;
 pub mod task;
