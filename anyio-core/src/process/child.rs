@@ -402,18 +402,11 @@ impl<R: Reactor> Drop for Process<R> {
 /// The watcher thread: waits for the child's exit, reaps it, and wakes its waiters.
 fn watch(shared: &Shared) {
     let pid = Pid::from_child(&shared.lock().child);
-    loop {
-        // WNOWAIT leaves the child a zombie, so its pid cannot be recycled before the reap
-        // below, done under the lock `signal` takes.
-        match waitid(
-            WaitId::Pid(pid),
-            WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
-        ) {
-            Err(rustix::io::Errno::INTR) => continue,
-            // On any other outcome `wait` either reaps or reports why it cannot.
-            _ => break,
-        }
-    }
+    // WNOWAIT leaves the child a zombie, so its pid cannot be recycled before the reap
+    // below, done under the lock `signal` takes. On any outcome but an interruption, `wait`
+    // either reaps or reports why it cannot.
+    let exited = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
+    while let Err(rustix::io::Errno::INTR) = waitid(WaitId::Pid(pid), exited) {}
     let mut state = shared.lock();
     let reaped = state
         .child
