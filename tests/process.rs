@@ -232,23 +232,38 @@ async fn wait_until_gone(pid: u32) {
     }
 }
 
+/// Cancels `run_process` once its child (a shell that writes its pid to a file and then
+/// becomes `sleep 30`) has started, and checks the child is killed and reaped.
 #[cfg(target_os = "linux")]
 #[anyio::test]
 async fn cancelled_run_process_kills_and_reaps() {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let pid_file = std::env::temp_dir().join(format!("anyio-test-{}-{n}.pid", std::process::id()));
-    let script = format!("echo $$ > {}; exec sleep 30", pid_file.display());
+    let script = format!(
+        "echo $$ > {}.tmp; mv {0}.tmp {0}; exec sleep 30",
+        pid_file.display()
+    );
+    let scope = anyio::CancelScope::new();
+    let handle = scope.handle();
     let started = Instant::now();
-    let outcome = anyio::move_on_after(
-        Duration::from_millis(300),
-        run_process(["sh", "-c", &script]),
-    )
-    .await;
+    let body = async {
+        futures_util::join!(run_process(["sh", "-c", &script]), async {
+            while !pid_file.exists() {
+                anyio::sleep(Duration::from_millis(10)).await;
+            }
+            // Give the shell time to exec `sleep`.
+            anyio::sleep(Duration::from_millis(100)).await;
+            handle.cancel();
+        })
+    };
+    let outcome = anyio::fail_after(Duration::from_secs(20), scope.run(body))
+        .await
+        .expect("the child started and was cancelled");
     assert!(outcome.is_none());
-    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(started.elapsed() < Duration::from_secs(20));
     let pid: u32 = std::fs::read_to_string(&pid_file)
-        .expect("the child started")
+        .unwrap()
         .trim()
         .parse()
         .unwrap();
