@@ -95,6 +95,8 @@ mod macros;
 #[cfg(unix)]
 pub mod net;
 pub mod prelude;
+#[cfg(unix)]
+pub mod process;
 mod reactor;
 mod runtime;
 #[cfg(unix)]

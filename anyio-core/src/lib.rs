@@ -35,6 +35,8 @@ mod loom;
 #[cfg(unix)]
 pub mod net;
 #[cfg(unix)]
+pub mod process;
+#[cfg(unix)]
 pub mod signal;
 pub mod streams;
 pub mod sync;
