@@ -33,6 +33,7 @@ pub mod error;
 mod loom;
 #[cfg(unix)]
 pub mod net;
+pub mod portal;
 pub mod streams;
 pub mod sync;
 pub mod task;
