@@ -145,6 +145,47 @@ fn stop_with_cancel_remaining_cancels_running_tasks() {
 }
 
 #[test]
+fn stop_with_cancel_remaining_upgrades_a_waiting_graceful_stop() {
+    for (backend, portal) in portals() {
+        let portal = Arc::new(portal);
+        let task = portal.start_task_soon(anyio::sleep_forever()).unwrap();
+        portal.call(anyio::checkpoint()).unwrap();
+        let graceful = {
+            let portal = Arc::clone(&portal);
+            thread::spawn(move || portal.stop(false))
+        };
+        // The graceful stop waits for the endless task until it is cancelled.
+        while !portal.is_stopped() {
+            thread::yield_now();
+        }
+        assert!(!task.is_finished(), "{backend}");
+        within_10s(move || {
+            portal.stop(true);
+            graceful.join().unwrap();
+        });
+        assert!(
+            matches!(task.wait(), Err(PortalError::Cancelled)),
+            "{backend}"
+        );
+    }
+}
+
+#[test]
+fn dropping_the_portal_waits_for_running_tasks() {
+    for (backend, portal) in portals() {
+        let task = portal
+            .start_task_soon(async {
+                anyio::sleep(Duration::from_millis(20)).await;
+                "finished before the drop returned"
+            })
+            .unwrap();
+        drop(portal);
+        assert!(task.is_finished(), "{backend}");
+        assert_eq!(task.wait().unwrap(), "finished before the drop returned");
+    }
+}
+
+#[test]
 fn a_stopped_portal_refuses_calls() {
     for (backend, portal) in portals() {
         portal.stop(false);
