@@ -77,7 +77,7 @@ impl<T> Completion<T> {
     /// Records how to cancel the spawned task, or cancels it now if that was already asked.
     pub(super) fn set_canceller(&self, canceller: Canceller) {
         let mut state = self.lock();
-        if state.outcome.is_some() {
+        if state.outcome.is_some() || state.taken {
             return;
         }
         if state.cancel_requested {
