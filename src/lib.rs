@@ -94,6 +94,7 @@ pub mod fs;
 mod macros;
 #[cfg(unix)]
 pub mod net;
+pub mod portal;
 pub mod prelude;
 #[cfg(unix)]
 pub mod process;
@@ -111,6 +112,7 @@ pub use cancel::{
     current_effective_deadline, fail_after, fail_at, move_on_after, move_on_at, CancelHandle,
     CancelScope, FailAfter, Scoped, TimeoutError,
 };
+pub use portal::{start_blocking_portal, BlockingPortal};
 #[cfg(unix)]
 pub use reactor::AnyRegistration;
 pub use runtime::{AnyJoinHandle, AnyRuntime, AnyTimer};

@@ -38,4 +38,7 @@ fn handles_are_send_and_sync() {
     send_sync::<anyio::Backend>();
     send_sync::<anyio::TaskGroupError<anyio::BoxError>>();
     send_sync::<anyio::RunError>();
+    send_sync::<anyio::BlockingPortal>();
+    send_sync::<anyio::portal::PortalTask<u8>>();
+    send_sync::<anyio::portal::PortalError>();
 }

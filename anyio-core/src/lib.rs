@@ -34,6 +34,7 @@ pub mod fs;
 mod loom;
 #[cfg(unix)]
 pub mod net;
+pub mod portal;
 #[cfg(unix)]
 pub mod process;
 #[cfg(unix)]
