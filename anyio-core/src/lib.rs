@@ -36,4 +36,5 @@ pub mod net;
 pub mod streams;
 pub mod sync;
 pub mod task;
+pub mod thread;
 pub mod time;
