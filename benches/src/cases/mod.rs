@@ -4,6 +4,7 @@ mod channels;
 mod sync;
 mod tasks;
 mod tcp;
+mod threads;
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use channels::*;
 use sync::*;
 use tasks::*;
 use tcp::*;
+use threads::*;
 
 /// How a case's times are reported.
 #[derive(Debug, Clone, Copy)]
@@ -165,6 +167,14 @@ pub(crate) fn cases() -> Vec<Case> {
             unit: Unit::Millis,
             facade: bulk_facade_bytes,
             native: bulk_native,
+        },
+        Case {
+            name: "to_thread_trivial",
+            backends: &Rt::ALL,
+            target: 1.1,
+            unit: Unit::NanosPerOp(TO_THREAD_N),
+            facade: to_thread_facade,
+            native: to_thread_native,
         },
     ]
 }
