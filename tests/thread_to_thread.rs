@@ -8,20 +8,23 @@ use std::future::{Future, IntoFuture};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{mpsc, Arc, Condvar, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use anyio::sync::CapacityLimiter;
+use anyio::sync::{CapacityLimiter, Lock};
 use anyio::{move_on_after, task_group, to_thread, BoxError};
 use common::{ms, wait_until};
 use futures_util::FutureExt;
 
-/// The default limiter is process-wide: tests of this file take turns with it, so that one
-/// backend's run does not hold tokens another one counts.
-fn serial() -> MutexGuard<'static, ()> {
-    static TURN: Mutex<()> = Mutex::new(());
-    TURN.lock().unwrap_or_else(PoisonError::into_inner)
+/// The default limiter is process-wide: tests using it take turns, so that one backend's run
+/// does not hold tokens another one counts. anyio's lock works across runtimes and threads.
+async fn serial() -> anyio::sync::OwnedLockGuard {
+    static TURN: OnceLock<Arc<Lock>> = OnceLock::new();
+    TURN.get_or_init(|| Arc::new(Lock::new()))
+        .clone()
+        .acquire_owned()
+        .await
 }
 
 /// A gate closures block on until the test opens it.
@@ -96,7 +99,7 @@ async fn check_bound(calls: usize, bound: usize, limiter: Option<Arc<CapacityLim
 
 #[anyio::test]
 async fn returns_the_result() {
-    let _turn = serial();
+    let _turn = serial().await;
     let n = to_thread::run_sync(|| (1..=10u64).product::<u64>()).await;
     assert_eq!(n, 3_628_800);
     assert_eq!(
@@ -107,7 +110,7 @@ async fn returns_the_result() {
 
 #[anyio::test]
 async fn runs_off_the_event_loop() {
-    let _turn = serial();
+    let _turn = serial().await;
     let caller = std::thread::current().id();
     let worker = to_thread::run_sync(|| std::thread::current().id()).await;
     assert_ne!(worker, caller);
@@ -115,7 +118,7 @@ async fn runs_off_the_event_loop() {
 
 #[anyio::test]
 async fn the_default_limiter_lets_40_run_and_the_41st_waits() {
-    let _turn = serial();
+    let _turn = serial().await;
     let limiter = to_thread::current_default_thread_limiter();
     assert_eq!(limiter.total_tokens(), to_thread::DEFAULT_THREAD_TOKENS);
     assert_eq!(to_thread::DEFAULT_THREAD_TOKENS, 40);
@@ -125,7 +128,7 @@ async fn the_default_limiter_lets_40_run_and_the_41st_waits() {
 
 #[anyio::test]
 async fn the_default_limiter_can_be_resized() {
-    let _turn = serial();
+    let _turn = serial().await;
     let limiter = to_thread::current_default_thread_limiter();
     limiter.set_total_tokens(3).unwrap();
     check_bound(5, 3, None).await;
