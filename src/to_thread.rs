@@ -54,6 +54,7 @@ pub type RunSync<F, T> = core::RunSync<AnyRuntime, F, T>;
 /// # Examples
 ///
 /// ```
+/// use std::future::IntoFuture;
 /// use std::time::Duration;
 ///
 /// # anyio::run(async {

@@ -167,6 +167,7 @@ where
 /// # Examples
 ///
 /// ```
+/// use std::future::IntoFuture;
 /// use std::time::Duration;
 /// use anyio::AnyRuntime;
 /// use anyio_core::thread::{from_thread, to_thread};

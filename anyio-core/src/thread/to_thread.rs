@@ -160,6 +160,7 @@ where
     /// # Examples
     ///
     /// ```
+    /// use std::future::IntoFuture;
     /// use std::time::Duration;
     /// use anyio::AnyRuntime;
     /// use anyio_core::thread::to_thread;
