@@ -81,6 +81,10 @@ pub type RunSync<F, T> = core::RunSync<AnyRuntime, F, T>;
 /// (shielded) for it to finish and discards its result, unless
 /// [`abandon_on_cancel(true)`](RunSync::abandon_on_cancel) was set: then it is dropped at
 /// once and the thread runs on. The token is given back when `f` returns.
+///
+/// The wait is shielded only from cancel scopes: dropping the future in any other way (a
+/// `select!` that picks another branch, a runtime shutting down) detaches the thread, as
+/// abandoning does.
 pub fn run_sync<F, T>(f: F) -> RunSync<F, T>
 where
     F: FnOnce() -> T + Send + 'static,

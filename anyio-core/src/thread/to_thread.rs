@@ -73,6 +73,10 @@ pub fn current_default_thread_limiter() -> &'static CapacityLimiter {
 /// closure is over". With [`abandon_on_cancel(true)`](RunSync::abandon_on_cancel) a cancelled
 /// call is dropped at once and the thread runs on, detached. Either way the token is given
 /// back when `f` returns.
+///
+/// The wait is shielded only from cancel scopes: dropping the future in any other way (a
+/// `select!` that picks another branch, a runtime shutting down) detaches the thread, as
+/// abandoning does.
 pub fn run_sync<R, F, T>(f: F) -> RunSync<R, F, T>
 where
     R: Reactor,
