@@ -91,6 +91,7 @@
 mod backend;
 mod cancel;
 pub mod fs;
+pub mod from_thread;
 mod macros;
 #[cfg(unix)]
 pub mod net;
@@ -106,6 +107,7 @@ pub mod streams;
 pub mod sync;
 mod task;
 mod time;
+pub mod to_thread;
 
 pub use backend::{run, run_with, Backend, RunError, UnknownBackend};
 pub use cancel::{

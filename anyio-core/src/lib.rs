@@ -42,4 +42,5 @@ pub mod signal;
 pub mod streams;
 pub mod sync;
 pub mod task;
+pub mod thread;
 pub mod time;

@@ -5,6 +5,7 @@ mod fs;
 mod sync;
 mod tasks;
 mod tcp;
+mod threads;
 
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use fs::*;
 use sync::*;
 use tasks::*;
 use tcp::*;
+use threads::*;
 
 /// How a case's times are reported.
 #[derive(Debug, Clone, Copy)]
@@ -175,6 +177,14 @@ pub(crate) fn cases() -> Vec<Case> {
             unit: Unit::Millis,
             facade: fs_read_facade,
             native: fs_read_native,
+        },
+        Case {
+            name: "to_thread_trivial",
+            backends: &Rt::ALL,
+            target: 1.1,
+            unit: Unit::NanosPerOp(TO_THREAD_N),
+            facade: to_thread_facade,
+            native: to_thread_native,
         },
     ]
 }
