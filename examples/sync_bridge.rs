@@ -11,9 +11,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyio::core::backend::{Reactor, Runtime};
 use anyio::portal::{PortalError, PortalTask};
-use anyio::{AnyRuntime, Backend, BlockingPortal, BoxError};
+use anyio::{Backend, BlockingPortal, BoxError};
 
 /// A blocking library call (a slow disk, a C library, a heavy computation): it must not run
 /// on the event loop, where it would stall every other task.
@@ -37,12 +36,8 @@ async fn async_calls_blocking(data: Vec<u8>) -> Result<(u64, u32), BoxError> {
                 counted.fetch_add(1, Ordering::Relaxed);
             }
         })?;
-        // The runtime's blocking pool; `to_thread::run_sync` is the bounded, cancellable form.
-        let runtime = AnyRuntime::current()?;
-        let checksum = runtime
-            .spawn_blocking(move || checksum_blocking(&data))
-            .await
-            .ok_or("the checksum thread panicked")?;
+        // On the runtime's blocking pool, bounded by the default thread limiter.
+        let checksum = anyio::to_thread::run_sync(move || checksum_blocking(&data)).await;
         tg.cancel(); // stop the ticker
         Ok::<_, BoxError>(checksum)
     })

@@ -85,13 +85,21 @@
 //! it with `Closed`. TCP and Unix streams are also `futures::io` `AsyncRead`/`AsyncWrite` (and
 //! tokio's, with the `tokio-io` feature); [`IoStream`](streams::IoStream) makes any other byte
 //! stream (TLS, the wrappers) one. [`prelude`] imports the traits.
+//!
+//! # Threads, processes, signals and files
+//!
+//! [`to_thread::run_sync`] runs blocking code off the event loop, bounded by a
+//! [`CapacityLimiter`]; code on that thread calls back into async code with
+//! [`from_thread::run`]. Plain sync code calls async code through a [`BlockingPortal`]
+//! ([`start_blocking_portal`]). [`process`] runs child processes (killed and reaped when
+//! cancelled), [`signal`] receives Unix signals as a stream, and [`fs`] has async files.
 
 #![forbid(unsafe_code)]
 
 mod backend;
 mod cancel;
-pub mod fs;
 pub mod from_thread;
+pub mod fs;
 mod macros;
 #[cfg(unix)]
 pub mod net;
