@@ -34,6 +34,10 @@ pub type ConnectedUdpSocket = core::ConnectedUdpSocket<AnyRuntime>;
 /// # Errors
 ///
 /// The resolver's or the operating system's error.
+///
+/// # Cancel safety
+///
+/// Cancel safe, as [`anyio_core::net::create_udp_socket`].
 pub async fn create_udp_socket(local_host: Option<&str>, local_port: u16) -> io::Result<UdpSocket> {
     core::create_udp_socket::<AnyRuntime>(local_host, local_port).await
 }
@@ -60,6 +64,10 @@ pub async fn create_udp_socket(local_host: Option<&str>, local_port: u16) -> io:
 /// # Errors
 ///
 /// The resolver's or the operating system's error.
+///
+/// # Cancel safety
+///
+/// Cancel safe, as [`anyio_core::net::create_connected_udp_socket`].
 pub async fn create_connected_udp_socket(
     remote_host: &str,
     remote_port: u16,

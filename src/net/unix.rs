@@ -68,6 +68,10 @@ pub async fn connect_unix(path: impl AsRef<Path>) -> io::Result<UnixStream> {
 /// [`io::ErrorKind::AlreadyExists`] when `path` is a file other than a socket,
 /// [`io::ErrorKind::AddrInUse`] when a process listens on it, and otherwise the operating
 /// system's error; every message names `path`.
+///
+/// # Cancel safety
+///
+/// Cancel safe, as [`anyio_core::net::create_unix_listener`].
 pub async fn create_unix_listener(path: impl AsRef<Path>) -> io::Result<UnixListener> {
     core::create_unix_listener::<AnyRuntime>(path).await
 }

@@ -580,6 +580,10 @@ impl<R: Reactor> AsyncClose for ConnectedUdpSocket<R> {
 ///
 /// The resolver's or the operating system's error, such as
 /// [`io::ErrorKind::AddrInUse`].
+///
+/// # Cancel safety
+///
+/// Cancel safe: nothing is bound until the host is resolved, and binding completes at once.
 pub async fn create_udp_socket<R: Reactor>(
     local_host: Option<&str>,
     local_port: u16,
@@ -610,6 +614,11 @@ pub async fn create_udp_socket<R: Reactor>(
 /// # Errors
 ///
 /// The resolver's or the operating system's error for the last address tried.
+///
+/// # Cancel safety
+///
+/// Cancel safe: nothing is bound until the hosts are resolved, and binding and connecting
+/// complete at once.
 pub async fn create_connected_udp_socket<R: Reactor>(
     remote_host: &str,
     remote_port: u16,

@@ -648,6 +648,10 @@ impl<R: Reactor> IoOp<StdUnixListener> for AcceptUnix<R> {
 ///
 /// `AlreadyExists` or `AddrInUse` as above, and otherwise the operating system's error; every
 /// message names `path`.
+///
+/// # Cancel safety
+///
+/// Cancel safe: it completes in its first poll (binding never waits).
 pub async fn create_unix_listener<R: Reactor>(
     path: impl AsRef<Path>,
 ) -> io::Result<UnixListener<R>> {
