@@ -1,12 +1,15 @@
-//! The `mini_redis` example, driven by the real `redis-cli` and `redis-benchmark`.
+//! The `mini_redis` example, driven by `redis-cli` and `redis-benchmark`, or by built-in Rust
+//! clients where those are not installed.
 //!
 //! These are plain `#[test]`s looping over the enabled backends rather than
 //! `#[anyio::test]`s: the server under test is a separate process, started once per backend
 //! with `--backend`, and the clients are external programs or blocking std sockets, so the
 //! test itself needs no async runtime. The example binary is built by
 //! `example_support::example_binary` (see there for how it is found). `redis-cli` and
-//! `redis-benchmark` come from the `redis-tools` package; without them these tests fail with
-//! a message saying so.
+//! `redis-benchmark` come from the `redis-tools` package. Without them the same commands go
+//! through `example_support::resp`, whose replies are shown as `redis-cli` shows them so the
+//! same assertions apply, and the benchmark's load comes from `example_support::redis_load`;
+//! with `ANYIO_REQUIRE_TOOLS=1` (as in CI) a missing tool fails the test instead.
 
 mod example_support;
 
@@ -15,20 +18,34 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
-use example_support::{
-    assert_fails, backends, example_binary, require_tool, run_bounded, ChildGuard,
-};
+use example_support::redis_load::{self, Load};
+use example_support::tools::tool_installed;
+use example_support::{assert_fails, backends, example_binary, resp, run_bounded, ChildGuard};
 
 const LIMIT: Duration = Duration::from_secs(60);
+/// The benchmark's load: `redis-benchmark -n 20000 -c 50`, bounded in time.
+const REQUESTS: usize = 20_000;
+const CLIENTS: usize = 50;
+const BENCHMARK_LIMIT: Duration = Duration::from_secs(180);
 
 fn start(backend: &str) -> ChildGuard {
     let binary = example_binary("mini_redis");
     ChildGuard::start_server(&binary, &["--backend", backend, "--port", "0"])
 }
 
+/// How the tests send one command and read the reply as text: `redis-cli` when installed,
+/// else the built-in client.
+fn redis_cli() -> fn(u16, &[&str]) -> String {
+    if tool_installed("redis-cli", "redis-tools") {
+        real_cli
+    } else {
+        builtin_cli
+    }
+}
+
 /// Runs `redis-cli -p PORT ARGS...` and returns what it printed, without trailing newlines
 /// (it ends error replies with two).
-fn cli(port: u16, args: &[&str]) -> String {
+fn real_cli(port: u16, args: &[&str]) -> String {
     let finished = run_bounded(
         Command::new("redis-cli")
             .args(["-p", &port.to_string()])
@@ -41,6 +58,13 @@ fn cli(port: u16, args: &[&str]) -> String {
         finished.stderr
     );
     finished.stdout.trim_end_matches('\n').to_string()
+}
+
+/// Sends `ARGS...` on a fresh connection and returns the reply as `redis-cli` would print it.
+fn builtin_cli(port: u16, args: &[&str]) -> String {
+    let reply = resp::command(port, args, LIMIT)
+        .unwrap_or_else(|e| panic!("the built-in client failed on {args:?}: {e}"));
+    reply.cli_text()
 }
 
 /// Sends raw bytes on a fresh connection, half-closes it, and returns everything the server
@@ -59,7 +83,7 @@ fn raw_exchange(port: u16, request: &[u8]) -> String {
 
 #[test]
 fn redis_cli_commands_get_exact_replies() {
-    require_tool("redis-cli", "redis-tools");
+    let cli = redis_cli();
     for backend in backends() {
         let server = start(&backend);
         let port = server.port;
@@ -110,7 +134,7 @@ fn redis_cli_commands_get_exact_replies() {
 
 #[test]
 fn keys_set_with_px_expire() {
-    require_tool("redis-cli", "redis-tools");
+    let cli = redis_cli();
     for backend in backends() {
         let server = start(&backend);
         let port = server.port;
@@ -142,48 +166,65 @@ fn keys_set_with_px_expire() {
 
 #[test]
 fn redis_benchmark_runs_without_errors() {
-    require_tool("redis-benchmark", "redis-tools");
+    let real = tool_installed("redis-benchmark", "redis-tools");
     for backend in backends() {
         let server = start(&backend);
-        let port = server.port.to_string();
-        for pipeline in ["1", "16"] {
-            let finished = run_bounded(
-                Command::new("redis-benchmark").args([
-                    "-p",
-                    &port,
-                    "-n",
-                    "20000",
-                    "-c",
-                    "50",
-                    "-P",
+        for pipeline in [1, 16] {
+            let results = if real {
+                redis_benchmark(&backend, server.port, pipeline)
+            } else {
+                let load = Load {
+                    requests: REQUESTS,
+                    clients: CLIENTS,
                     pipeline,
-                    "-t",
-                    "set,get,incr",
-                    "-q",
-                ]),
-                Duration::from_secs(180),
-            );
-            let output = format!("{}{}", finished.stdout, finished.stderr);
-            assert!(finished.status.success(), "{backend}: {output}");
-            assert!(!output.contains("rror"), "{backend}: {output}");
-            // `-q` redraws progress with carriage returns; the last state of each line counts.
-            let results: Vec<&str> = output
-                .split(['\r', '\n'])
-                .filter(|line| line.contains("requests per second"))
-                .collect();
-            for test in ["SET:", "GET:", "INCR:"] {
-                assert!(
-                    results
-                        .iter()
-                        .any(|line| line.trim_start().starts_with(test)),
-                    "{backend}: no {test} result in {output}"
-                );
-            }
+                    limit: BENCHMARK_LIMIT,
+                };
+                redis_load::run(server.port, load)
+            };
             for line in results {
                 println!("{backend} -P {pipeline}: {}", line.trim());
             }
         }
     }
+}
+
+/// Runs `redis-benchmark -n 20000 -c 50 -P PIPELINE -t set,get,incr -q`, checks that it
+/// reported no errors and a result for each test, and returns the result lines.
+fn redis_benchmark(backend: &str, port: u16, pipeline: usize) -> Vec<String> {
+    let finished = run_bounded(
+        Command::new("redis-benchmark").args([
+            "-p",
+            &port.to_string(),
+            "-n",
+            &REQUESTS.to_string(),
+            "-c",
+            &CLIENTS.to_string(),
+            "-P",
+            &pipeline.to_string(),
+            "-t",
+            "set,get,incr",
+            "-q",
+        ]),
+        BENCHMARK_LIMIT,
+    );
+    let output = format!("{}{}", finished.stdout, finished.stderr);
+    assert!(finished.status.success(), "{backend}: {output}");
+    assert!(!output.contains("rror"), "{backend}: {output}");
+    // `-q` redraws progress with carriage returns; the last state of each line counts.
+    let results: Vec<String> = output
+        .split(['\r', '\n'])
+        .filter(|line| line.contains("requests per second"))
+        .map(String::from)
+        .collect();
+    for test in ["SET:", "GET:", "INCR:"] {
+        assert!(
+            results
+                .iter()
+                .any(|line| line.trim_start().starts_with(test)),
+            "{backend}: no {test} result in {output}"
+        );
+    }
+    results
 }
 
 #[test]

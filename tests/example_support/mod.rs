@@ -5,8 +5,17 @@
 //! into the target directory this test binary lives in, which honours `CARGO_TARGET_DIR`,
 //! `--target-dir` and the profile. Children are killed when their guard drops, so a failing
 //! assertion leaves no server behind.
+//!
+//! The tests drive the examples with real clients (`redis-cli`, `redis-benchmark`, `curl`)
+//! when they are installed, and otherwise with the small Rust clients here ([`resp`],
+//! [`redis_load`], [`http`]); see [`tools::tool_installed`] and `ANYIO_REQUIRE_TOOLS`.
 
 #![allow(dead_code)]
+
+pub(crate) mod http;
+pub(crate) mod redis_load;
+pub(crate) mod resp;
+pub(crate) mod tools;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -81,21 +90,6 @@ pub(crate) fn example_binary(name: &str) -> PathBuf {
     let binary = profile_dir.join("examples").join(name);
     assert!(binary.exists(), "no example binary at {}", binary.display());
     binary
-}
-
-/// Fails the test, saying how to install it, when a command-line tool is missing.
-pub(crate) fn require_tool(tool: &str, package: &str) {
-    let found = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    assert!(
-        found,
-        "`{tool}` is not installed; these tests drive the example with it. \
-         Install it (Debian/Ubuntu: `apt-get install -y {package}`) and run again."
-    );
 }
 
 /// A running child process, killed and reaped on drop.
