@@ -100,8 +100,8 @@ async fn program(options: Options) -> Result<(), BoxError> {
         }
         Mode::Both => {
             let done = anyio::task_group(|tg| async move {
-                let port = tg
-                    .start(|status: TaskStatus<u16>| async move {
+                let (port, server) = tg
+                    .start_with_handle(|status: TaskStatus<u16>| async move {
                         let listener = cli::listen(&host, 0).await?;
                         status.started(listener.local_port().ok_or("the listener has no port")?);
                         serve(listener).await
@@ -111,7 +111,7 @@ async fn program(options: Options) -> Result<(), BoxError> {
                 let messages = ["hello", "from", "anyio"].map(String::from);
                 client("127.0.0.1", port, &messages).await?;
                 // The server would run forever; the demonstration is over.
-                tg.cancel();
+                server.cancel();
                 Ok::<_, BoxError>(())
             })
             .await;

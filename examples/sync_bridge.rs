@@ -30,7 +30,7 @@ async fn async_calls_blocking(data: Vec<u8>) -> Result<(u64, u32), BoxError> {
     let counted = Arc::clone(&ticks);
     let checksum = anyio::task_group(|tg| async move {
         // The ticker never returns; the body cancels it.
-        tg.spawn::<_, ()>(async move {
+        let ticker = tg.spawn::<_, ()>(async move {
             loop {
                 anyio::sleep(Duration::from_millis(20)).await;
                 counted.fetch_add(1, Ordering::Relaxed);
@@ -38,7 +38,7 @@ async fn async_calls_blocking(data: Vec<u8>) -> Result<(u64, u32), BoxError> {
         })?;
         // On the runtime's blocking pool, bounded by the default thread limiter.
         let checksum = anyio::to_thread::run_sync(move || checksum_blocking(&data)).await;
-        tg.cancel(); // stop the ticker
+        ticker.cancel(); // stop the ticker; the group ends with the checksum
         Ok::<_, BoxError>(checksum)
     })
     .await

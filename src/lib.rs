@@ -187,8 +187,8 @@ pub use anyio_macros::main;
 /// ```
 pub use anyio_macros::test;
 pub use task::{
-    task_group, JoinError, SpawnError, StartError, StartFuture, TaskGroup, TaskGroupError,
-    TaskGroupFuture, TaskHandle, TaskStatus,
+    task_group, JoinError, SpawnError, StartError, StartFuture, StartWithHandle, TaskGroup,
+    TaskGroupError, TaskGroupFuture, TaskHandle, TaskStatus,
 };
 pub use time::{
     checkpoint, current_time, sleep, sleep_forever, sleep_until, Checkpoint, Sleep, SleepForever,

@@ -33,6 +33,31 @@ pub use core::{StartFuture, TaskStatus};
 /// ```
 pub type TaskGroup<E> = core::TaskGroup<AnyRuntime, E>;
 
+/// The future returned by [`TaskGroup::start_with_handle`](core::TaskGroup::start_with_handle):
+/// the child's start value and its [`TaskHandle`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// anyio::task_group(|tg| async move {
+///     let start: anyio::StartWithHandle<u16, (), anyio::BoxError> =
+///         tg.start_with_handle(|status| async move {
+///             status.started(8080);
+///             anyio::sleep_forever().await;
+///             Ok(())
+///         });
+///     let (port, server) = start.await?;
+///     assert_eq!(port, 8080);
+///     server.cancel();
+///     Ok::<_, anyio::BoxError>(())
+/// })
+/// .await
+/// .unwrap();
+/// # }).unwrap();
+/// ```
+pub type StartWithHandle<V, T, E> = core::StartWithHandle<AnyRuntime, V, T, E>;
+
 /// A child of a task group: await it for the child's value, or cancel that child alone.
 ///
 /// # Examples

@@ -9,36 +9,62 @@ use common::{ms, Counter, Log};
 use futures_util::future::join;
 
 #[anyio::test]
-async fn cancel_before_first_poll_takes_effect_on_entry() {
-    let polled = Counter::new();
+async fn cancel_before_entry_runs_the_body_to_its_first_checkpoint() {
+    let steps = Counter::new();
     let scope = CancelScope::new();
     let handle = scope.handle();
     scope.cancel();
-    let p = polled.clone();
-    let outcome = scope.run(async move { p.bump() }).await;
+    let s = steps.clone();
+    let outcome = scope
+        .run(async move {
+            s.bump();
+            checkpoint().await;
+            s.bump();
+        })
+        .await;
     assert_eq!(outcome, None);
     assert_eq!(
-        polled.get(),
-        0,
-        "the body of a scope cancelled before entry must not run"
+        steps.get(),
+        1,
+        "the body runs up to its first checkpoint only"
     );
     assert!(handle.cancelled_caught());
     assert!(handle.is_cancel_called());
 }
 
 #[anyio::test]
-async fn deadline_already_past_cancels_at_once() {
-    let polled = Counter::new();
-    let p = polled.clone();
-    let scope = CancelScope::with_deadline(Instant::now() - ms(5));
+async fn cancel_before_entry_keeps_a_body_that_never_suspends() {
+    let scope = CancelScope::new();
     let handle = scope.handle();
-    assert_eq!(scope.run(async move { p.bump() }).await, None);
-    assert_eq!(polled.get(), 0);
+    scope.cancel();
+    assert_eq!(scope.run(async { 7 }).await, Some(7));
+    assert!(handle.is_cancel_called());
+    assert!(
+        !handle.cancelled_caught(),
+        "nothing was caught: the body completed"
+    );
+}
+
+#[anyio::test]
+async fn deadline_already_past_cancels_at_the_first_checkpoint() {
+    let steps = Counter::new();
+    let s = steps.clone();
+    let scope = CancelScope::with_deadline(anyio::current_time() - ms(5));
+    let handle = scope.handle();
+    let outcome = scope
+        .run(async move {
+            s.bump();
+            sleep_forever().await
+        })
+        .await;
+    assert_eq!(outcome, None);
+    assert_eq!(steps.get(), 1);
     assert!(handle.cancelled_caught());
     assert!(
-        !handle.is_cancel_called(),
-        "a deadline is not a cancel() call"
+        handle.is_cancel_called(),
+        "a deadline that passed counts as cancel_called"
     );
+    assert_eq!(handle.cancel_reason().as_deref(), Some("deadline exceeded"));
 }
 
 #[anyio::test]

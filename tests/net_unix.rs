@@ -106,7 +106,7 @@ async fn a_listener_serves_several_clients() {
     let listener = create_unix_listener(&*path).await.unwrap();
     let target = path.to_path_buf();
     let replies = anyio::task_group(|tg| async move {
-        tg.spawn(async move {
+        let server = tg.spawn(async move {
             let _ = listener
                 .serve(|conn| async move {
                     while let Ok(data) = conn.receive(64).await {
@@ -130,7 +130,7 @@ async fn a_listener_serves_several_clients() {
             }
         });
         let replies = futures_util::future::join_all(clients).await;
-        tg.cancel();
+        server.cancel();
         Ok::<_, BoxError>(replies)
     })
     .await

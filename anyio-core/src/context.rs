@@ -1,135 +1,163 @@
-//! The task-local context: which cancel scope encloses the code being polled.
+//! The task-local context: the cancel scopes enclosing the code being polled.
 //!
-//! Cancel scopes and task roots set it while they poll their body, so any anyio checkpoint
-//! polled inside them finds its scope chain without being handed it.
+//! Cancel scopes, task groups and task roots push their frame while they poll their body, so
+//! any anyio checkpoint polled inside them finds its scope without being handed it. A frame is
+//! either a node of the cancel tree or a *lazy* scope: a `move_on_after` during its body's
+//! first poll, which has no node yet. Most timeouts complete at once (the operation was ready),
+//! and a lazy scope lets them complete without allocating a node, linking it and unlinking it
+//! (the figures with and without are under `move_on_after_ready` in docs/benchmarks.md). A
+//! lazy scope becomes a node when something needs one: its body suspends, or a scope, group or
+//! worker thread inside it needs a parent.
 
-use std::cell::RefCell;
-use std::sync::Arc;
+use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
-use crate::cancel::node::{Cause, Now, ScopeNode};
+use crate::instant;
+use crate::tree::{Kind, Node, NodeRef, Sources};
 
-/// The innermost scope, as the context holds it.
+/// One enclosing scope, as the context holds it.
 pub(crate) enum Frame {
-    Node(Arc<ScopeNode>),
-    Lazy(LazyScope),
+    Node(NodeRef),
+    Lazy(Lazy),
 }
 
-/// A scope that nothing outside can reach (a `move_on_after` during its body's first poll):
-/// all it has is a parent and a deadline, and it becomes a [`ScopeNode`] only when something
-/// needs one — a nested scope linking to it, or its body suspending. Bodies that complete at
-/// once never pay for a node.
-pub(crate) struct LazyScope {
-    pub(crate) parent: Option<Arc<ScopeNode>>,
-    /// `None`: never.
-    pub(crate) deadline: Option<Instant>,
+/// A scope that has no node yet (see the module docs).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lazy {
+    /// Its deadline had passed when it was entered.
+    pub(crate) cancelled: bool,
+    pub(crate) shield: bool,
+    /// In [`instant`] nanoseconds, or [`instant::NEVER`].
+    pub(crate) deadline: u64,
 }
 
-impl LazyScope {
-    pub(crate) fn materialize(self) -> Arc<ScopeNode> {
-        let node = ScopeNode::new(false);
-        if let Some(parent) = self.parent {
-            node.set_parent(Some(parent));
-        }
-        node.init_deadline(self.deadline);
+impl Lazy {
+    fn materialize(self, parent: Option<&NodeRef>) -> NodeRef {
+        let node = Node::new(
+            Kind::Scope,
+            Sources {
+                cancelled: self.cancelled,
+                by_deadline: self.cancelled,
+                shield: self.shield,
+                deadline: Some(self.deadline),
+            },
+        );
+        node.link(parent);
         node
-    }
-
-    /// As [`ScopeNode::cause`] for a node with this parent and deadline; `now` is read only
-    /// if the deadline needs it.
-    pub(crate) fn cause(&self, now: Option<Instant>) -> Cause {
-        if let Some(deadline) = self.deadline {
-            if deadline <= now.unwrap_or_else(Instant::now) {
-                return Cause::Own;
-            }
-        }
-        match &self.parent {
-            Some(parent) if parent.cause(&mut Now::default()) != Cause::None => Cause::Ancestor,
-            _ => Cause::None,
-        }
-    }
-
-    fn effective_deadline(&self) -> Option<Instant> {
-        let outer = self.parent.as_ref().and_then(|p| p.effective_deadline());
-        match (self.deadline, outer) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-}
-
-/// A borrowed look at the innermost scope.
-pub(crate) enum View<'a> {
-    Node(&'a ScopeNode),
-    Lazy(&'a LazyScope),
-}
-
-impl View<'_> {
-    pub(crate) fn cause(&self, now: &mut Now) -> Cause {
-        match self {
-            View::Node(node) => node.cause(now),
-            View::Lazy(lazy) => lazy.cause(None),
-        }
-    }
-
-    pub(crate) fn effective_deadline(&self) -> Option<Instant> {
-        match self {
-            View::Node(node) => node.effective_deadline(),
-            View::Lazy(lazy) => lazy.effective_deadline(),
-        }
     }
 }
 
 thread_local! {
-    // Read far more often (every checkpoint) than written (entering a scope), so readers
-    // borrow in place rather than moving the frame out and back.
-    static CURRENT: RefCell<Option<Frame>> = const { RefCell::new(None) };
+    static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    /// Set by a yield that must not deliver cancellation (a cancel-shielded checkpoint), so
+    /// that the scopes around it keep their body although it returned `Pending`.
+    static SHIELDED_YIELD: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs `f` with the frame in `slot` as the innermost scope of this thread, moving it into the
-/// thread's context for the duration (no reference-count traffic) and back afterwards, also
-/// when `f` panics. The frame may come back materialized.
+/// Marks the `Pending` the caller is about to return as a yield that delivers no
+/// cancellation: the enclosing scopes poll their body again instead of dropping it.
+pub(crate) fn mark_shielded_yield() {
+    SHIELDED_YIELD.with(|y| y.set(true));
+}
+
+/// As [`lend`], also telling whether the poll ended in a shielded yield. The mark stays set
+/// for the enclosing scopes, which ask in turn.
+pub(crate) fn lend_watching<T>(slot: &mut Option<Frame>, f: impl FnOnce() -> T) -> (T, bool) {
+    let outer = SHIELDED_YIELD.with(|y| y.replace(false));
+    let output = lend(slot, f);
+    let shielded = SHIELDED_YIELD.with(|y| y.replace(outer || y.get()));
+    (output, shielded)
+}
+
+/// Runs `f` with the frame in `slot` pushed as the innermost scope of this thread, and moves
+/// it back into `slot` afterwards, also when `f` panics (so its owner can still unlink it).
+/// The frame may come back materialized. With no frame, `f` just runs.
 pub(crate) fn lend<T>(slot: &mut Option<Frame>, f: impl FnOnce() -> T) -> T {
     struct GiveBack<'a> {
         slot: &'a mut Option<Frame>,
-        previous: Option<Frame>,
     }
 
     impl Drop for GiveBack<'_> {
         fn drop(&mut self) {
-            *self.slot = CURRENT.with(|c| c.replace(self.previous.take()));
+            *self.slot = STACK.with(|s| s.borrow_mut().pop());
         }
     }
 
-    let previous = CURRENT.with(|c| c.replace(slot.take()));
-    let _give_back = GiveBack { slot, previous };
+    // No frame: the code runs in the scopes already on the stack.
+    let Some(frame) = slot.take() else {
+        return f();
+    };
+    STACK.with(|s| s.borrow_mut().push(frame));
+    let _give_back = GiveBack { slot };
     f()
 }
 
-/// The innermost scope of the code being polled, if any, materializing a lazy one.
-pub(crate) fn current() -> Option<Arc<ScopeNode>> {
-    CURRENT.with(|c| {
-        let mut frame = c.borrow_mut();
-        let node = match frame.take() {
-            None => return None,
-            Some(Frame::Node(node)) => node,
-            Some(Frame::Lazy(lazy)) => lazy.materialize(),
-        };
-        let copy = Arc::clone(&node);
-        *frame = Some(Frame::Node(node));
-        Some(copy)
+/// Whether code polled here must stop: the innermost scope's status.
+pub(crate) fn is_cancelled() -> bool {
+    STACK.with(|s| {
+        for frame in s.borrow().iter().rev() {
+            match frame {
+                Frame::Node(node) => return node.is_effective(),
+                Frame::Lazy(lazy) if lazy.cancelled => return true,
+                Frame::Lazy(lazy) if lazy.shield => return false,
+                Frame::Lazy(_) => {}
+            }
+        }
+        false
     })
 }
 
-/// Calls `f` with a look at the innermost scope, without materializing it or touching any
-/// reference count.
-pub(crate) fn with_current<T>(f: impl FnOnce(Option<View<'_>>) -> T) -> T {
-    CURRENT.with(|c| {
-        let frame = c.borrow();
-        let view = frame.as_ref().map(|frame| match frame {
-            Frame::Node(node) => View::Node(node),
-            Frame::Lazy(lazy) => View::Lazy(lazy),
-        });
-        f(view)
+/// The innermost scope's node, materializing lazy scopes on the way; `None` outside every
+/// scope.
+pub(crate) fn current_node() -> Option<NodeRef> {
+    STACK.with(|s| {
+        let mut stack = s.borrow_mut();
+        let top = stack.len().checked_sub(1)?;
+        let mut base = top + 1;
+        while base > 0 && matches!(stack[base - 1], Frame::Lazy(_)) {
+            base -= 1;
+        }
+        let mut parent = match base.checked_sub(1).map(|i| &stack[i]) {
+            Some(Frame::Node(node)) => Some(NodeRef::clone(node)),
+            _ => None,
+        };
+        for frame in &mut stack[base..] {
+            let Frame::Lazy(lazy) = *frame else {
+                unreachable!("only lazy frames above the base");
+            };
+            let node = lazy.materialize(parent.as_ref());
+            *frame = Frame::Node(NodeRef::clone(&node));
+            parent = Some(node);
+        }
+        parent
+    })
+}
+
+/// The earliest deadline that applies here, up to and including the nearest shield; a
+/// cancelled scope counts as a deadline already past. `None`: no deadline.
+pub(crate) fn effective_deadline() -> Option<Instant> {
+    STACK.with(|s| {
+        let mut earliest = instant::NEVER;
+        for frame in s.borrow().iter().rev() {
+            match frame {
+                Frame::Node(node) => {
+                    let below = node
+                        .effective_deadline()
+                        .map_or(instant::NEVER, instant::to_nanos);
+                    earliest = earliest.min(below);
+                    break;
+                }
+                Frame::Lazy(lazy) => {
+                    if lazy.cancelled {
+                        return Some(instant::past());
+                    }
+                    earliest = earliest.min(lazy.deadline);
+                    if lazy.shield {
+                        break;
+                    }
+                }
+            }
+        }
+        instant::from_nanos(earliest)
     })
 }

@@ -262,19 +262,23 @@ impl<E> StartError<E> {
     ///
     /// ```
     /// # anyio::run(async {
+    /// let (tx, rx) = std::sync::mpsc::channel();
     /// let outcome = anyio::task_group(|tg| async move {
     ///     tg.cancel();
-    ///     // A child spawned into a cancelled group never runs; the shield lets the body
-    ///     // still see how `start` ended.
+    ///     // A child spawned into a cancelled group runs up to its first checkpoint, where
+    ///     // the cancellation lands; the shield lets the body still see how `start` ended.
     ///     let start = tg.start(|status| async move {
+    ///         anyio::checkpoint().await;
     ///         status.started(8080);
     ///         Ok(())
     ///     });
     ///     let result = anyio::CancelScope::new().shield(true).run(start).await.unwrap();
-    ///     Ok::<_, anyio::BoxError>(result.unwrap_err().is_cancelled())
+    ///     tx.send(result.unwrap_err().is_cancelled()).unwrap();
+    ///     Ok::<_, anyio::BoxError>(())
     /// })
     /// .await;
-    /// assert!(outcome.unwrap());
+    /// assert!(outcome.unwrap_err().is_cancelled());
+    /// assert!(rx.recv().unwrap());
     /// # }).unwrap();
     /// ```
     pub fn is_cancelled(&self) -> bool {
@@ -322,18 +326,32 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for StartError<E> {}
 #[derive(Debug)]
 pub struct TaskGroupError<E> {
     errors: Vec<E>,
+    reason: Option<String>,
 }
 
 impl<E> TaskGroupError<E> {
     pub(crate) fn failed(errors: Vec<E>) -> Self {
-        Self { errors }
+        Self {
+            errors,
+            reason: None,
+        }
     }
 
-    pub(crate) fn cancelled() -> Self {
-        Self { errors: Vec::new() }
+    pub(crate) fn cancelled(reason: Option<String>) -> Self {
+        Self {
+            errors: Vec::new(),
+            reason,
+        }
     }
 
-    /// The group was cancelled through its own handle; nothing failed.
+    /// The group was cancelled through its own handle ([`TaskGroup::cancel`], its
+    /// [`CancelHandle`](crate::cancel::CancelHandle) or a deadline set on it), whether its body
+    /// had returned or not, and nothing failed.
+    ///
+    /// A group stopped by an enclosing scope's cancellation does not resolve at all: that scope
+    /// drops it, and reports the cancellation itself.
+    ///
+    /// [`TaskGroup::cancel`]: crate::task::TaskGroup::cancel
     ///
     /// # Examples
     ///
@@ -353,6 +371,31 @@ impl<E> TaskGroupError<E> {
     /// ```
     pub fn is_cancelled(&self) -> bool {
         self.errors.is_empty()
+    }
+
+    /// Why the group was cancelled: the reason given to
+    /// [`TaskGroup::cancel_with_reason`](crate::task::TaskGroup::cancel_with_reason) (or to
+    /// its handle), `"deadline exceeded"` for a deadline, else `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let error = anyio::task_group(|tg| async move {
+    ///     tg.cancel_handle()
+    ///         .set_deadline(Some(anyio::current_time() + Duration::from_millis(5)));
+    ///     tg.spawn(async { anyio::sleep_forever().await; Ok(()) })?;
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// assert_eq!(error.cancel_reason(), Some("deadline exceeded"));
+    /// # }).unwrap();
+    /// ```
+    pub fn cancel_reason(&self) -> Option<&str> {
+        self.reason.as_deref()
     }
 
     /// The error that cancelled the group, if one did.
@@ -464,7 +507,10 @@ impl<E> TaskGroupError<E> {
 impl<E: fmt::Display> fmt::Display for TaskGroupError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.errors.as_slice() {
-            [] => f.write_str("task group was cancelled"),
+            [] => match &self.reason {
+                Some(reason) => write!(f, "task group was cancelled: {reason}"),
+                None => f.write_str("task group was cancelled"),
+            },
             [only] => write!(f, "task group failed: {only}"),
             [first, rest @ ..] => {
                 write!(

@@ -28,10 +28,13 @@
 pub mod backend;
 pub mod cancel;
 mod context;
+mod drive;
 pub mod error;
 pub mod fs;
+mod instant;
 #[allow(unused_imports)] // until every shimmed type has a user
 mod loom;
+pub mod lowlevel;
 #[cfg(unix)]
 pub mod net;
 pub mod portal;
@@ -44,3 +47,4 @@ pub mod sync;
 pub mod task;
 pub mod thread;
 pub mod time;
+mod tree;

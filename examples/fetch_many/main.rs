@@ -78,8 +78,8 @@ async fn program(options: Options) -> Result<(), BoxError> {
         return serve(listener).await;
     }
     let done = anyio::task_group(|tg| async move {
-        let port = tg
-            .start(|status: TaskStatus<u16>| async move {
+        let (port, server) = tg
+            .start_with_handle(|status: TaskStatus<u16>| async move {
                 let listener = cli::listen("127.0.0.1", 0).await?;
                 status.started(listener.local_port().ok_or("the listener has no port")?);
                 serve(listener).await
@@ -88,7 +88,7 @@ async fn program(options: Options) -> Result<(), BoxError> {
             .map_err(|e| e.to_string())?;
         let fetched = fetch_all(port).await;
         // The server would run forever; everything has been fetched.
-        tg.cancel();
+        server.cancel();
         fetched
     })
     .await;

@@ -142,8 +142,8 @@ async fn program(options: Options) -> Result<(), BoxError> {
     let port = options.port;
     let started = Instant::now();
     let outcomes = anyio::task_group(|tg| async move {
-        let port = tg
-            .start(|status: TaskStatus<u16>| async move {
+        let (port, server) = tg
+            .start_with_handle(|status: TaskStatus<u16>| async move {
                 let listener = cli::listen("127.0.0.1", port).await?;
                 status.started(listener.local_port().ok_or("the listener has no port")?);
                 serve(listener).await
@@ -152,7 +152,7 @@ async fn program(options: Options) -> Result<(), BoxError> {
             .map_err(|e| e.to_string())?;
         let outcomes = retry_all(port, failed).await;
         // The server would run forever; every retry is done.
-        tg.cancel();
+        server.cancel();
         outcomes
     })
     .await?;

@@ -119,3 +119,37 @@ pub async fn tcp_pair() -> (anyio::net::TcpStream, anyio::net::TcpStream) {
     let server = listener.accept().await.unwrap();
     (client, server)
 }
+
+/// Ends the whole test process with a message if it is still alive after `limit`: a hang in
+/// the code under test shows as a failure instead of a stuck run. Dropping it disarms it.
+#[derive(Debug)]
+pub struct Watchdog {
+    disarm: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl Watchdog {
+    pub fn new(what: &'static str, limit: Duration) -> Self {
+        Self::new_owned(what.to_string(), limit)
+    }
+
+    pub fn new_owned(what: String, limit: Duration) -> Self {
+        let (disarm, disarmed) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = disarmed.recv_timeout(limit) {
+                eprintln!("watchdog: `{what}` still running after {limit:?}: it hangs");
+                std::process::abort();
+            }
+        });
+        Self {
+            disarm: Some(disarm),
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        if let Some(disarm) = self.disarm.take() {
+            let _ = disarm.send(());
+        }
+    }
+}

@@ -3,14 +3,14 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::Arc;
 use std::time::Instant;
 
 use super::handle::CancelHandle;
-use super::node::ScopeNode;
 use super::scoped::Scoped;
 use crate::backend::Runtime;
 use crate::context;
+use crate::instant;
+use crate::tree::{Kind, Node, NodeRef, Reason, Sources};
 
 /// A cancel scope, ready to run one body.
 ///
@@ -33,7 +33,7 @@ use crate::context;
 /// # }).unwrap();
 /// ```
 pub struct CancelScope<R> {
-    node: Arc<ScopeNode>,
+    node: NodeRef,
     _runtime: PhantomData<fn() -> R>,
 }
 
@@ -50,7 +50,7 @@ impl<R: Runtime> CancelScope<R> {
     /// ```
     pub fn new() -> Self {
         Self {
-            node: ScopeNode::new(false),
+            node: Node::new(Kind::Scope, Sources::default()),
             _runtime: PhantomData,
         }
     }
@@ -59,25 +59,30 @@ impl<R: Runtime> CancelScope<R> {
     ///
     /// # Examples
     ///
-    /// A deadline in the past cancels the scope on entry, before the body first runs:
+    /// A deadline in the past cancels the scope on entry. As always, the body still runs up
+    /// to its first checkpoint, where the cancellation is delivered:
     ///
     /// ```
-    /// use std::sync::atomic::{AtomicBool, Ordering};
-    /// use std::time::{Duration, Instant};
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::time::Duration;
     ///
     /// # anyio::run(async {
-    /// static RAN: AtomicBool = AtomicBool::new(false);
-    /// let past = Instant::now() - Duration::from_millis(1);
+    /// static STEPS: AtomicU32 = AtomicU32::new(0);
+    /// let past = anyio::current_time() - Duration::from_millis(1);
     /// let outcome = anyio::CancelScope::with_deadline(past)
-    ///     .run(async { RAN.store(true, Ordering::Relaxed) })
+    ///     .run(async {
+    ///         STEPS.fetch_add(1, Ordering::Relaxed); // runs
+    ///         anyio::checkpoint().await; // the cancellation lands here
+    ///         STEPS.fetch_add(1, Ordering::Relaxed); // never runs
+    ///     })
     ///     .await;
     /// assert_eq!(outcome, None);
-    /// assert!(!RAN.load(Ordering::Relaxed));
+    /// assert_eq!(STEPS.load(Ordering::Relaxed), 1);
     /// # }).unwrap();
     /// ```
     pub fn with_deadline(deadline: Instant) -> Self {
         let scope = Self::new();
-        scope.node.init_deadline(Some(deadline));
+        scope.node.init_deadline(instant::to_nanos(deadline));
         scope
     }
 
@@ -147,12 +152,11 @@ impl<R: Runtime> CancelScope<R> {
     /// # }).unwrap();
     /// ```
     pub fn handle(&self) -> CancelHandle {
-        CancelHandle {
-            node: Arc::clone(&self.node),
-        }
+        CancelHandle::new(NodeRef::clone(&self.node))
     }
 
-    /// Cancels the scope; if it has not started yet, its body is dropped unpolled on entry.
+    /// Cancels the scope. A scope cancelled before it is entered still runs its body up to
+    /// the body's first checkpoint, where the cancellation is delivered.
     ///
     /// # Examples
     ///
@@ -160,12 +164,36 @@ impl<R: Runtime> CancelScope<R> {
     /// # anyio::run(async {
     /// let scope = anyio::CancelScope::new();
     /// scope.cancel();
-    /// let outcome = scope.run(async { unreachable!("never polled") }).await;
+    /// let outcome = scope
+    ///     .run(async {
+    ///         anyio::checkpoint().await;
+    ///         unreachable!("cancelled at the first checkpoint");
+    ///     })
+    ///     .await;
     /// assert_eq!(outcome, None::<()>);
     /// # }).unwrap();
     /// ```
     pub fn cancel(&self) {
-        self.node.cancel();
+        self.node.cancel(None);
+    }
+
+    /// Cancels the scope, recording why: the reason shows in the scope's `Debug`, in
+    /// [`CancelHandle::cancel_reason`] and in the error of a task group cancelled this way.
+    /// The first reason given stays.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let scope = anyio::CancelScope::new();
+    /// let handle = scope.handle();
+    /// scope.cancel_with_reason("shutting down");
+    /// assert_eq!(scope.run(anyio::sleep_forever()).await, None);
+    /// assert_eq!(handle.cancel_reason().as_deref(), Some("shutting down"));
+    /// # }).unwrap();
+    /// ```
+    pub fn cancel_with_reason(&self, reason: impl Into<String>) {
+        self.node.cancel(Some(Reason::from(reason.into())));
     }
 
     /// Runs `body` inside the scope: `Some(output)` if it completed, `None` if the scope caught
@@ -206,7 +234,7 @@ impl<R: Runtime> CancelScope<R> {
     /// Dropping the returned future drops the body, exactly as cancelling the scope would; it is
     /// as cancel safe as the body is.
     pub fn run<F: Future>(self, body: F) -> Scoped<F, R> {
-        Scoped::new(self.node, body)
+        Scoped::with_node(self.node, body)
     }
 }
 
@@ -222,6 +250,7 @@ impl<R> fmt::Debug for CancelScope<R> {
             .field("deadline", &self.node.deadline())
             .field("shield", &self.node.is_shielded())
             .field("cancel_called", &self.node.cancel_called())
+            .field("reason", &self.node.reason())
             .finish()
     }
 }
@@ -256,5 +285,5 @@ impl<R> fmt::Debug for CancelScope<R> {
 /// # }).unwrap();
 /// ```
 pub fn current_effective_deadline() -> Option<Instant> {
-    context::with_current(|scope| scope.and_then(|s| s.effective_deadline()))
+    context::effective_deadline()
 }

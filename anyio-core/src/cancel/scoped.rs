@@ -1,23 +1,45 @@
-//! The future that runs a body inside a cancel scope: the one place where cancellation turns
-//! into dropping a future.
+//! The future that runs a body inside a cancel scope.
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use super::instant;
-use super::node::{Cause, Now, ScopeNode};
-use crate::backend::{Runtime, Timer};
-use crate::context::{self, Frame, LazyScope};
+use super::deadline::DeadlineTimer;
+use super::handle::CancelHandle;
+use crate::backend::Runtime;
+use crate::context::{self, Frame, Lazy};
+use crate::drive::{drive, Driven};
+use crate::instant;
+use crate::time::current_time;
+use crate::tree::{Kind, Node, NodeRef, Sources};
+
+/// The deadline of a scope, as given before it is entered.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum EntryDeadline {
+    /// The node already has its deadline (or none).
+    Set,
+    /// This long after entry.
+    After(Duration),
+    /// At this instant of the runtime's clock.
+    At(Instant),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Fresh,
     Active,
+    /// The body was dropped for a cancellation an enclosing scope is responsible for; that
+    /// scope will drop this future in turn.
+    Zombie,
+    /// As `Zombie`, for a scope that never needed a node.
+    LazyZombie {
+        own: bool,
+        shield: bool,
+    },
     Done,
 }
 
@@ -27,6 +49,8 @@ pin_project! {
     ///
     /// Created by [`CancelScope::run`](super::CancelScope::run),
     /// [`move_on_after`](super::move_on_after) and [`move_on_at`](super::move_on_at).
+    /// Before it is first polled, [`shield`](Self::shield) shields it and
+    /// [`handle`](Self::handle) gives a handle to its scope.
     ///
     /// # Examples
     ///
@@ -43,8 +67,8 @@ pin_project! {
     ///
     /// # Panics
     ///
-    /// When the scope has a deadline and its body suspends where `R::current()` finds no runtime
-    /// to arm the timer on; the message says what to do.
+    /// When the scope has a deadline and its body suspends where `R::current()` finds no
+    /// runtime to arm the timer on; the message says what to do.
     ///
     /// # Cancel safety
     ///
@@ -53,154 +77,116 @@ pin_project! {
     #[must_use = "futures do nothing unless polled"]
     pub struct Scoped<F, R: Runtime> {
         #[pin]
-        inner: ScopeFuture<F, DeadlineTimer<R>>,
-    }
-}
-
-pin_project! {
-    /// The scope machinery, generic over how it waits for its deadline so that task roots,
-    /// which never have one, carry no timer.
-    pub(crate) struct ScopeFuture<F, D> {
-        #[pin]
         body: Option<F>,
         #[pin]
-        deadline: D,
-        node: NodeSlot,
-        entry_deadline: Option<EntryDeadline>,
+        timer: DeadlineTimer<R>,
+        node: Option<NodeRef>,
+        entry: EntryDeadline,
+        shield: bool,
         phase: Phase,
-        registered: bool,
-        deferring: bool,
     }
 
-    impl<F, D> PinnedDrop for ScopeFuture<F, D> {
+    impl<F, R: Runtime> PinnedDrop for Scoped<F, R> {
         fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            // A lazy scope dropped before it needed a node has nothing to undo.
-            if let Some(node) = this.node.0.as_deref() {
-                leave(node, this.phase, this.registered, this.deferring);
+            if let Some(node) = this.project().node.as_deref() {
+                node.unlink();
             }
         }
-    }
-}
-
-/// Waits for a scope's deadline.
-pub(crate) trait Deadline {
-    /// Arms (or re-arms, after a deadline change) the timer for `node`'s deadline and polls
-    /// it, waking the task when the deadline has passed.
-    fn poll_deadline(self: Pin<&mut Self>, node: &ScopeNode, cx: &mut Context<'_>);
-}
-
-/// For scopes that can never have a deadline: task roots.
-#[derive(Debug, Default)]
-pub(crate) struct NoDeadline;
-
-impl Deadline for NoDeadline {
-    fn poll_deadline(self: Pin<&mut Self>, _node: &ScopeNode, _cx: &mut Context<'_>) {}
-}
-
-pin_project! {
-    /// A runtime timer, created the first time the scope waits with a deadline.
-    pub(crate) struct DeadlineTimer<R: Runtime> {
-        #[pin]
-        timer: Option<R::Timer>,
-        armed_for: u64,
-    }
-}
-
-impl<R: Runtime> Default for DeadlineTimer<R> {
-    fn default() -> Self {
-        Self {
-            timer: None,
-            armed_for: instant::NEVER,
-        }
-    }
-}
-
-impl<R: Runtime> Deadline for DeadlineTimer<R> {
-    fn poll_deadline(self: Pin<&mut Self>, node: &ScopeNode, cx: &mut Context<'_>) {
-        let this = self.project();
-        let deadline = node.deadline_nanos();
-        let Some(at) = instant::from_nanos(deadline) else {
-            return;
-        };
-        let mut timer = this.timer;
-        match timer.as_mut().as_pin_mut() {
-            Some(t) if *this.armed_for == deadline => {
-                if t.poll(cx).is_ready() {
-                    cx.waker().wake_by_ref();
-                }
-                return;
-            }
-            Some(t) => t.reset(at),
-            None => {
-                let runtime = R::current().unwrap_or_else(|e| panic!("{e}"));
-                timer.set(Some(runtime.timer(at)));
-            }
-        }
-        *this.armed_for = deadline;
-        let t = timer.as_pin_mut().expect("timer just armed");
-        if t.poll(cx).is_ready() {
-            cx.waker().wake_by_ref();
-        }
-    }
-}
-
-impl<F, R: Runtime> std::fmt::Debug for Scoped<F, R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut debug = f.debug_struct("Scoped");
-        match &self.inner.node.0 {
-            Some(node) => debug
-                .field("deadline", &node.deadline())
-                .field("shield", &node.is_shielded())
-                .field("cancel_called", &node.cancel_called()),
-            None => debug.field("entered", &false),
-        };
-        debug.finish_non_exhaustive()
     }
 }
 
 impl<F, R: Runtime> Scoped<F, R> {
-    pub(crate) fn new(node: Arc<ScopeNode>, body: F) -> Self {
+    /// A scope around `body` whose node (from a [`CancelScope`](super::CancelScope)) already
+    /// holds its deadline and shield.
+    pub(crate) fn with_node(node: NodeRef, body: F) -> Self {
         Self {
-            inner: ScopeFuture::new(node, body),
+            body: Some(body),
+            timer: DeadlineTimer::default(),
+            node: Some(node),
+            entry: EntryDeadline::Set,
+            shield: false,
+            phase: Phase::Fresh,
         }
     }
 
     /// A scope nothing else can reach, with a deadline: it needs a node only if its body
-    /// suspends (see [`LazyScope`]).
-    pub(crate) fn lazy(deadline: EntryDeadline, body: F) -> Self {
+    /// suspends or something inside needs a parent (see `context`).
+    pub(crate) fn lazy(entry: EntryDeadline, body: F) -> Self {
         Self {
-            inner: ScopeFuture {
-                body: Some(body),
-                deadline: DeadlineTimer::default(),
-                node: NodeSlot(None),
-                entry_deadline: Some(deadline),
-                phase: Phase::Fresh,
-                registered: false,
-                deferring: false,
-            },
+            body: Some(body),
+            timer: DeadlineTimer::default(),
+            node: None,
+            entry,
+            shield: false,
+            phase: Phase::Fresh,
         }
     }
-}
 
-/// The deadline of a scope, fixed when the scope is entered.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum EntryDeadline {
-    /// This long after entry.
-    After(Duration),
-    /// At this instant.
-    At(std::time::Instant),
-}
-
-impl EntryDeadline {
-    /// The deadline for a scope entered at `entered`; `None` when it cannot be represented
-    /// (which means never).
-    fn resolve(self, entered: std::time::Instant) -> Option<std::time::Instant> {
-        match self {
-            // Deadlines too far to store become "never" when a node stores them.
-            Self::After(delay) => entered.checked_add(delay),
-            Self::At(at) => Some(at),
+    /// Shields the body from the cancellation of enclosing scopes; the scope's own deadline
+    /// and cancellation still apply. Call it before the future is first polled (afterwards,
+    /// use [`CancelHandle::set_shield`]).
+    ///
+    /// # Examples
+    ///
+    /// Cleanup with its own time limit that an enclosing cancellation does not interrupt:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let outer = anyio::CancelScope::new();
+    /// outer.cancel();
+    /// let flushed = outer
+    ///     .run(async {
+    ///         let flush = anyio::move_on_after(Duration::from_secs(1), async {
+    ///             anyio::sleep(Duration::from_millis(5)).await;
+    ///             "flushed"
+    ///         });
+    ///         flush.shield(true).await
+    ///     })
+    ///     .await;
+    /// assert_eq!(flushed, Some(Some("flushed")));
+    /// # }).unwrap();
+    /// ```
+    pub fn shield(mut self, shield: bool) -> Self {
+        match &self.node {
+            Some(node) => node.set_shield(shield),
+            None => self.shield = shield,
         }
+        self
+    }
+
+    /// A handle to this scope: cancel it, move its deadline or switch its shield from any
+    /// task or thread, and ask afterwards whether it caught its cancellation.
+    ///
+    /// A relative deadline (`move_on_after`) is fixed when the future is first polled; until
+    /// then the handle reports no deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let mut wait = anyio::move_on_after(Duration::from_millis(5), anyio::sleep_forever());
+    /// let handle = wait.handle();
+    /// assert_eq!(wait.await, None);
+    /// assert!(handle.is_cancel_called()); // the deadline passed
+    /// assert!(handle.cancelled_caught());
+    /// # }).unwrap();
+    /// ```
+    pub fn handle(&mut self) -> CancelHandle {
+        let shield = self.shield;
+        let node = self.node.get_or_insert_with(|| {
+            Node::new(
+                Kind::Scope,
+                Sources {
+                    shield,
+                    ..Sources::default()
+                },
+            )
+        });
+        CancelHandle::new(NodeRef::clone(node))
     }
 }
 
@@ -208,201 +194,193 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
     type Output = Option<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx)
-    }
-}
-
-impl<F, D: Default> ScopeFuture<F, D> {
-    pub(crate) fn new(node: Arc<ScopeNode>, body: F) -> Self {
-        Self {
-            body: Some(body),
-            deadline: D::default(),
-            node: NodeSlot(Some(node)),
-            entry_deadline: None,
-            phase: Phase::Fresh,
-            registered: false,
-            deferring: false,
-        }
-    }
-}
-
-/// The scope's node. While the body is polled it is lent to the thread's context (moved, not
-/// cloned), and when the scope goes away it is recycled.
-struct NodeSlot(Option<Arc<ScopeNode>>);
-
-impl NodeSlot {
-    fn get(&self) -> &ScopeNode {
-        self.0
-            .as_deref()
-            .expect("the scope's node is only lent out while its body is polled")
-    }
-}
-
-impl Drop for NodeSlot {
-    fn drop(&mut self) {
-        if let Some(node) = self.0.take() {
-            ScopeNode::recycle(node);
-        }
-    }
-}
-
-fn leave(node: &ScopeNode, phase: &mut Phase, registered: &mut bool, deferring: &mut bool) {
-    if *phase != Phase::Active {
-        return;
-    }
-    *phase = Phase::Done;
-    if let Some(parent) = node.parent() {
-        if std::mem::take(registered) {
-            parent.deregister_child(node.id());
-        }
-        if std::mem::take(deferring) {
-            ScopeNode::remove_deferral(parent);
-        }
-    }
-}
-
-/// Whether a scope in this state stops its body itself (rather than leaving it to an
-/// ancestor, which will drop the whole subtree).
-fn catches(node: &ScopeNode, cause: Cause) -> bool {
-    cause == Cause::Own || (cause == Cause::Ancestor && node.is_task_root())
-}
-
-impl<F: Future, D: Deadline> Future for ScopeFuture<F, D> {
-    type Output = Option<F::Output>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let mut now = Now::default();
         match *this.phase {
-            Phase::Fresh if this.node.0.is_none() => {
-                let entered = std::time::Instant::now();
-                let deadline = this.entry_deadline.take().and_then(|d| d.resolve(entered));
-                let lazy = LazyScope {
-                    parent: context::current(),
-                    deadline,
-                };
-                match lazy.cause(Some(entered)) {
-                    Cause::Own => {
-                        // Already past its deadline: the body is dropped unpolled.
-                        this.body.set(None);
-                        *this.phase = Phase::Done;
-                        return Poll::Ready(None);
+            Phase::Fresh if this.node.is_none() => {
+                let lazy = enter_lazy::<R>(*this.entry, *this.shield);
+                let body = this.body.as_mut().as_pin_mut().expect("body present");
+                let mut frame = Some(Frame::Lazy(lazy));
+                let (polled, shielded_yield) = context::lend_watching(&mut frame, || body.poll(cx));
+                if let Poll::Ready(output) = polled {
+                    if let Some(Frame::Node(node)) = frame {
+                        node.unlink();
                     }
-                    // A cancelled enclosing scope will drop us; that needs a node to wait on.
-                    Cause::Ancestor => this.node.0 = Some(lazy.materialize()),
-                    Cause::None => {
-                        let body = this.body.as_mut().as_pin_mut().expect("body present");
-                        let mut frame = Some(Frame::Lazy(lazy));
-                        let polled = context::lend(&mut frame, || body.poll(cx));
-                        let node = match frame.expect("lend gives the frame back") {
-                            Frame::Lazy(_) if polled.is_ready() => {
-                                this.body.set(None);
-                                *this.phase = Phase::Done;
-                                return polled.map(Some);
-                            }
-                            Frame::Lazy(lazy) => lazy.materialize(),
-                            Frame::Node(node) => node,
-                        };
-                        this.node.0 = Some(node);
-                        *this.phase = Phase::Active;
-                        if let Poll::Ready(output) = polled {
+                    *this.phase = Phase::Done;
+                    this.body.set(None);
+                    return Poll::Ready(Some(output));
+                }
+                let node = match frame.expect("lend gives the frame back") {
+                    // Something inside needed a parent: the scope is a node already.
+                    Frame::Node(node) => node,
+                    Frame::Lazy(_) => {
+                        let cancelled = lazy.cancelled || (!lazy.shield && context::is_cancelled());
+                        if cancelled && !shielded_yield {
+                            // Nothing can be below a scope that never became a node.
                             this.body.set(None);
-                            leave(this.node.get(), this.phase, this.registered, this.deferring);
-                            return Poll::Ready(Some(output));
+                            let (own, shield) = (lazy.cancelled, lazy.shield);
+                            *this.phase = Phase::LazyZombie { own, shield };
+                            return poll_lazy_zombie(own, shield, this.phase);
                         }
-                        suspend(this.node, this.registered, this.deadline, Cause::None, cx);
+                        let node = Node::new(
+                            Kind::Scope,
+                            Sources {
+                                cancelled: lazy.cancelled,
+                                by_deadline: lazy.cancelled,
+                                shield: lazy.shield,
+                                deadline: Some(lazy.deadline),
+                            },
+                        );
+                        node.link(context::current_node().as_ref());
+                        node
+                    }
+                };
+                *this.phase = Phase::Active;
+                let cancelled = node.register(cx.waker());
+                *this.node = Some(node);
+                if shielded_yield {
+                    return Poll::Pending;
+                }
+                if cancelled {
+                    let node = this.node.as_ref().expect("set above");
+                    if node.has_blockers() {
                         return Poll::Pending;
                     }
+                    this.body.set(None);
+                    return settle(this.node, this.phase, cx);
                 }
-                *this.phase = Phase::Active;
+                let node = this.node.as_ref().expect("set above");
+                if !this.timer.as_mut().poll_expired(node, cx) {
+                    return Poll::Pending;
+                }
+                node.cancel_by_deadline();
             }
             Phase::Fresh => {
-                let node = this.node.get();
-                // An unset parent already reads as "none": skip the once-cell when there is
-                // nothing to link to.
-                if node.parent().is_none() {
-                    if let Some(parent) = context::current() {
-                        node.set_parent(Some(parent));
-                    }
-                }
-                if let Some(deadline) = this.entry_deadline.take() {
-                    node.init_deadline(deadline.resolve(std::time::Instant::now()));
-                }
-                if node.is_shielded() {
-                    if let Some(parent) = node.parent() {
-                        ScopeNode::add_deferral(parent);
-                        *this.deferring = true;
-                    }
-                }
+                let node = this.node.as_ref().expect("checked above");
+                node.link(context::current_node().as_ref());
+                enter_node::<R>(node, *this.entry);
                 *this.phase = Phase::Active;
             }
             Phase::Active => {}
+            Phase::Zombie => return poll_zombie(this.node, this.phase, cx),
+            Phase::LazyZombie { own, shield } => return poll_lazy_zombie(own, shield, this.phase),
             Phase::Done => panic!("`Scoped` polled after completion"),
         }
 
-        let node = this.node.get();
-        let before = node.cause(&mut now);
-        if before == Cause::Own {
-            node.fire_deadline();
-        }
-        if before != Cause::None && node.deferrals() <= 0 {
-            if catches(node, before) {
-                this.body.set(None);
-                node.set_caught();
-                leave(node, this.phase, this.registered, this.deferring);
-                return Poll::Ready(None);
+        loop {
+            let node = this.node.as_ref().expect("active scopes have a node");
+            // A deadline that passed while the body was suspended is delivered before the
+            // body runs again.
+            if this.timer.is_armed() && this.timer.as_mut().poll_expired(node, cx) {
+                node.cancel_by_deadline();
             }
-            // An enclosing scope of this same task is cancelled and will drop us.
-            node.set_waker(cx.waker());
-            return Poll::Pending;
+            match drive(this.node, this.body.as_mut(), cx) {
+                Driven::Ready(output) => {
+                    return Poll::Ready(Some(finish(this.node, this.phase, output)));
+                }
+                Driven::Dropped => return settle(this.node, this.phase, cx),
+                Driven::Pending => {
+                    let node = this.node.as_ref().expect("active scopes have a node");
+                    if node.is_effective() || !this.timer.as_mut().poll_expired(node, cx) {
+                        return Poll::Pending;
+                    }
+                    node.cancel_by_deadline();
+                }
+            }
         }
-
-        let body = this
-            .body
-            .as_mut()
-            .as_pin_mut()
-            .expect("body present while active");
-        let mut frame = this.node.0.take().map(Frame::Node);
-        let polled = context::lend(&mut frame, || body.poll(cx));
-        this.node.0 = match frame {
-            Some(Frame::Node(node)) => Some(node),
-            _ => unreachable!("a node frame comes back as lent"),
-        };
-        if let Poll::Ready(output) = polled {
-            this.body.set(None);
-            leave(this.node.get(), this.phase, this.registered, this.deferring);
-            return Poll::Ready(Some(output));
-        }
-        suspend(this.node, this.registered, this.deadline, before, cx);
-        Poll::Pending
     }
 }
 
-/// After the body returned `Pending`: make sure cancellation can wake this task, and wait for
-/// the deadline.
-fn suspend<D: Deadline>(
-    slot: &NodeSlot,
-    registered: &mut bool,
-    deadline: Pin<&mut D>,
-    before: Cause,
-    cx: &mut Context<'_>,
-) {
-    let node = slot.get();
-    node.set_waker(cx.waker());
-    if !*registered {
-        if let Some(parent) = node.parent() {
-            parent.register_child(slot.0.as_ref().expect("node present"));
-            *registered = true;
+/// The lazy frame for a scope entered now with `entry`.
+fn enter_lazy<R: Runtime>(entry: EntryDeadline, shield: bool) -> Lazy {
+    let (cancelled, deadline) = match entry {
+        EntryDeadline::Set => (false, instant::NEVER),
+        // Already past: no need to read the clock.
+        EntryDeadline::After(delay) if delay.is_zero() => (true, 0),
+        EntryDeadline::After(delay) => {
+            let at = instant::after(current_time::<R>(), delay);
+            (false, at.map_or(instant::NEVER, instant::to_nanos))
         }
+        EntryDeadline::At(at) => (at <= current_time::<R>(), instant::to_nanos(at)),
+    };
+    Lazy {
+        cancelled,
+        shield,
+        deadline,
     }
-    // A cancellation that raced with the poll must not be missed: registering first and
-    // checking after means either we see it here or its wake-up reaches us.
-    let after = node.cause(&mut Now::default());
-    if before == Cause::None && catches(node, after) {
-        cx.waker().wake_by_ref();
-        return;
+}
+
+/// Fixes a relative deadline at entry, and cancels a node whose deadline has already passed.
+fn enter_node<R: Runtime>(node: &NodeRef, entry: EntryDeadline) {
+    match entry {
+        EntryDeadline::Set => {}
+        EntryDeadline::After(delay) => {
+            let at = instant::after(current_time::<R>(), delay);
+            node.init_deadline(at.map_or(instant::NEVER, instant::to_nanos));
+        }
+        EntryDeadline::At(at) => node.init_deadline(instant::to_nanos(at)),
     }
-    if after == Cause::None {
-        deadline.poll_deadline(node, cx);
+    let deadline = node.deadline_nanos();
+    if deadline != instant::NEVER && deadline <= instant::to_nanos(current_time::<R>()) {
+        node.cancel_by_deadline();
+    }
+}
+
+fn finish<T>(node: &Option<NodeRef>, phase: &mut Phase, output: T) -> T {
+    if let Some(node) = node {
+        node.unlink();
+    }
+    *phase = Phase::Done;
+    output
+}
+
+/// The body was dropped: resolve to "cancelled" if this scope is the one that caught it, else
+/// wait to be dropped by the enclosing scope that did.
+fn settle<T>(node: &Option<NodeRef>, phase: &mut Phase, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    *phase = Phase::Zombie;
+    poll_zombie(node, phase, cx)
+}
+
+fn poll_zombie<T>(
+    node: &Option<NodeRef>,
+    phase: &mut Phase,
+    cx: &mut Context<'_>,
+) -> Poll<Option<T>> {
+    let node = node.as_ref().expect("zombies have a node");
+    let catches = node.catches();
+    // An enclosing cancellation that was lifted (a shield switched on above) leaves nobody to
+    // drop this future: it ends as cancelled itself.
+    if catches || !node.register(cx.waker()) {
+        if catches {
+            node.set_caught();
+        }
+        node.unlink();
+        *phase = Phase::Done;
+        return Poll::Ready(None);
+    }
+    Poll::Pending
+}
+
+fn poll_lazy_zombie<T>(own: bool, shield: bool, phase: &mut Phase) -> Poll<Option<T>> {
+    let enclosing = context::is_cancelled();
+    if (own && shield) || !enclosing {
+        *phase = Phase::Done;
+        return Poll::Ready(None);
+    }
+    Poll::Pending
+}
+
+impl<F, R: Runtime> fmt::Debug for Scoped<F, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Scoped");
+        match &self.node {
+            Some(node) => debug
+                .field("deadline", &node.deadline())
+                .field("shield", &node.is_shielded())
+                .field("cancel_called", &node.cancel_called()),
+            None => debug
+                .field("entry_deadline", &self.entry)
+                .field("shield", &self.shield),
+        };
+        debug.field("phase", &self.phase).finish_non_exhaustive()
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
+use super::handle::CancelHandle;
 use super::scoped::{EntryDeadline, Scoped};
 use crate::backend::Runtime;
 use crate::error::TimeoutError;
@@ -33,9 +34,11 @@ use crate::error::TimeoutError;
 pub type MoveOnAfter<F, R> = Scoped<F, R>;
 
 /// Runs `body` with a deadline `delay` after it starts: `Some(output)` if it finished in time,
-/// `None` if the deadline passed first (the body is dropped at its next suspension point).
+/// `None` if the deadline passed first (the body is dropped at its next checkpoint).
 ///
-/// The deadline is counted from the first poll, not from this call.
+/// The deadline is counted from the first poll, not from this call, on the runtime's clock.
+/// [`Scoped::shield`] shields the body from enclosing cancellation, and [`Scoped::handle`]
+/// gives a handle to the scope (to move its deadline, say).
 ///
 /// # Examples
 ///
@@ -119,6 +122,8 @@ pub fn move_on_at<F: Future, R: Runtime>(deadline: Instant, body: F) -> MoveOnAf
 /// # Cancel safety
 ///
 /// Dropping the future drops `body`; it is as cancel safe as `body` is.
+///
+/// [`FailAfter::shield`] and [`FailAfter::handle`] are as for `move_on_after`.
 pub fn fail_after<F: Future, R: Runtime>(delay: Duration, body: F) -> FailAfter<F, R> {
     FailAfter {
         inner: move_on_after(delay, body),
@@ -192,6 +197,58 @@ pin_project! {
     pub struct FailAfter<F, R: Runtime> {
         #[pin]
         inner: Scoped<F, R>,
+    }
+}
+
+impl<F, R: Runtime> FailAfter<F, R> {
+    /// Shields the body from the cancellation of enclosing scopes; the deadline still applies.
+    /// Call it before the future is first polled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let outer = anyio::CancelScope::new();
+    /// outer.cancel();
+    /// let outcome = outer
+    ///     .run(anyio::fail_after(Duration::from_millis(5), anyio::sleep_forever()).shield(true))
+    ///     .await;
+    /// // The shielded body ran until its own deadline, which it reports.
+    /// assert!(outcome.unwrap().is_err());
+    /// # }).unwrap();
+    /// ```
+    pub fn shield(self, shield: bool) -> Self {
+        Self {
+            inner: self.inner.shield(shield),
+        }
+    }
+
+    /// A handle to the scope, to move its deadline or read its state. Cancelling the scope
+    /// through it also ends this future with [`TimeoutError`], since it has no value to return;
+    /// use [`move_on_after`] to tell a cancellation from a deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let mut slow = anyio::fail_after(Duration::from_millis(1), async {
+    ///     anyio::sleep(Duration::from_millis(20)).await;
+    ///     7
+    /// });
+    /// let handle = slow.handle();
+    /// let extend = async move {
+    ///     handle.set_deadline(Some(anyio::current_time() + Duration::from_secs(5)));
+    /// };
+    /// let (value, ()) = futures_util::join!(slow, extend);
+    /// assert_eq!(value, Ok(7));
+    /// # }).unwrap();
+    /// ```
+    pub fn handle(&mut self) -> CancelHandle {
+        self.inner.handle()
     }
 }
 

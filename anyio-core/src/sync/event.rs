@@ -121,7 +121,9 @@ impl Event {
     /// # Cancel safety
     ///
     /// An anyio checkpoint, and cancel safe: inside a cancelled scope it does not complete,
-    /// and dropping the future only stops waiting (the event stays as it is).
+    /// and dropping the future only stops waiting (the event stays as it is). A waiter the
+    /// event was set for has completed, and returns even if its scope is cancelled before it
+    /// runs again (the delivery rule: a completed operation keeps its result).
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
             event: self,
@@ -188,17 +190,20 @@ impl Future for EventWait<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if is_cancelled() {
-            return Poll::Pending;
-        }
         let this = &mut *self;
         if let Some(key) = this.waiter.take() {
+            // A waiter the event was set for completed before any cancellation reached it: it
+            // keeps that result (the delivery rule), so this comes before the cancel check.
             let mut waiters = lock(&this.event.waiters);
             if waiters.poll(&key, cx.waker()) {
                 waiters.leave(key);
                 return Poll::Ready(());
             }
             this.waiter = Some(key);
+            drop(waiters);
+            return Poll::Pending;
+        }
+        if is_cancelled() {
             return Poll::Pending;
         }
         if this.event.is_set() {

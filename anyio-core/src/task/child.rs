@@ -1,7 +1,6 @@
-//! The root future of a child task: runs the child inside its own scope, catches its panic,
-//! and reports how it ended to its group (or, before `started()`, to whoever awaits `start`).
+//! The root future of a child task: runs the child inside its node, catches its panic, and
+//! reports how it ended to its group (or, before `started()`, to whoever awaits `start`).
 
-use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -10,12 +9,11 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::group::GroupShared;
+use super::shared::GroupShared;
+use super::status::StartSink;
 use crate::backend::Runtime;
-use crate::cancel::node::ScopeNode;
-use crate::cancel::scoped::{NoDeadline, ScopeFuture};
-
-pub(crate) type Panic = Box<dyn Any + Send + 'static>;
+use crate::drive::{drive, Driven};
+use crate::tree::NodeRef;
 
 /// How a child ended, as its [`TaskHandle`](super::TaskHandle) sees it. Failures themselves
 /// go to the group, which is the one place that reports them.
@@ -27,32 +25,12 @@ pub(crate) enum Outcome<T> {
     Cancelled,
 }
 
-/// Where a child started with `start` sends what happens before it calls `started()`.
-pub(crate) trait StartSink<E>: Send + Sync {
-    /// Takes the error if the child has not started yet; hands it back otherwise.
-    fn fail(&self, error: E) -> Option<E>;
-    /// Takes the panic if the child has not started yet; hands it back otherwise.
-    fn panic(&self, panic: Panic) -> Option<Panic>;
-    /// The child completed or was cancelled; if it never started, the caller of `start` learns.
-    fn ended(&self, cancelled: bool);
-}
-
-pin_project! {
-    /// The child's scope is created on its first poll, on the thread that runs it: allocating
-    /// it at spawn time would have the spawning thread allocate what a worker frees, which
-    /// costs allocators far more than a same-thread allocation.
-    #[project = StageProj]
-    enum Stage<F> {
-        Unstarted { future: Option<F> },
-        Running { #[pin] scoped: ScopeFuture<F, NoDeadline> },
-    }
-}
-
 pin_project! {
     pub(crate) struct ChildTask<F, R: Runtime, E> {
         #[pin]
-        stage: Stage<F>,
-        id: u64,
+        future: Option<F>,
+        // Linked below the group's node since `spawn`, so every cancellation reaches it.
+        node: Option<NodeRef>,
         group: Arc<GroupShared<R, E>>,
         start: Option<Arc<dyn StartSink<E>>>,
         done: bool,
@@ -63,6 +41,9 @@ pin_project! {
             let this = this.project();
             // The runtime dropped the task before it ended (it shut down): still count it out.
             if !*this.done {
+                if let Some(node) = this.node.as_deref() {
+                    node.unlink();
+                }
                 if let Some(start) = this.start.take() {
                     start.ended(true);
                 }
@@ -74,16 +55,14 @@ pin_project! {
 
 impl<F, R: Runtime, E> ChildTask<F, R, E> {
     pub(crate) fn new(
-        id: u64,
         future: F,
+        node: NodeRef,
         group: Arc<GroupShared<R, E>>,
         start: Option<Arc<dyn StartSink<E>>>,
     ) -> Self {
         Self {
-            stage: Stage::Unstarted {
-                future: Some(future),
-            },
-            id,
+            future: Some(future),
+            node: Some(node),
             group,
             start,
             done: false,
@@ -100,34 +79,23 @@ where
     type Output = Outcome<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
-        let this = self.project();
-        let mut stage = this.stage;
-        if let StageProj::Unstarted { future } = stage.as_mut().project() {
-            let future = future.take().expect("child polled after completion");
-            let group_node = this.group.node();
-            let node = ScopeNode::with_id(*this.id, true);
-            node.set_parent(Some(Arc::clone(group_node)));
-            if group_node.take_early_cancel(*this.id) {
-                node.cancel();
-            }
-            stage.set(Stage::Running {
-                scoped: ScopeFuture::new(node, future),
-            });
-        }
-        let StageProj::Running { scoped } = stage.project() else {
-            unreachable!("the child's scope was created above");
-        };
+        let mut this = self.project();
+        assert!(!*this.done, "child task polled after completion");
         let runtime = this.group.runtime();
-        let polled = runtime.enter(|| catch_unwind(AssertUnwindSafe(|| scoped.poll(cx))));
+        let polled = runtime.enter(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                drive(this.node, this.future.as_mut(), cx)
+            }))
+        });
         let outcome = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(Some(Ok(value)))) => {
+            Ok(Driven::Pending) => return Poll::Pending,
+            Ok(Driven::Ready(Ok(value))) => {
                 if let Some(start) = this.start.take() {
                     start.ended(false);
                 }
                 Outcome::Value(value)
             }
-            Ok(Poll::Ready(Some(Err(error)))) => {
+            Ok(Driven::Ready(Err(error))) => {
                 let unclaimed = match this.start.take() {
                     Some(start) => start.fail(error),
                     None => Some(error),
@@ -137,13 +105,17 @@ where
                 }
                 Outcome::Failed
             }
-            Ok(Poll::Ready(None)) => {
+            Ok(Driven::Dropped) => {
+                if let Some(node) = this.node.as_deref() {
+                    node.set_caught();
+                }
                 if let Some(start) = this.start.take() {
                     start.ended(true);
                 }
                 Outcome::Cancelled
             }
             Err(panic) => {
+                this.future.set(None);
                 let unclaimed = match this.start.take() {
                     Some(start) => start.panic(panic),
                     None => Some(panic),
@@ -155,6 +127,9 @@ where
             }
         };
         *this.done = true;
+        if let Some(node) = this.node.as_deref() {
+            node.unlink();
+        }
         this.group.child_done();
         Poll::Ready(outcome)
     }

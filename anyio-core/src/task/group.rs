@@ -3,99 +3,23 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic::resume_unwind;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::child::{ChildTask, Panic, StartSink};
-use super::handle::{ChildCanceller, TaskHandle};
-use super::status::{StartFuture, StartSlot, TaskStatus};
+use super::child::ChildTask;
+use super::handle::TaskHandle;
+use super::shared::GroupShared;
+use super::status::{StartFuture, StartSink, StartSlot, StartWithHandle, TaskStatus};
 use crate::backend::Runtime;
-use crate::cancel::node::{next_id, ScopeNode};
-use crate::cancel::{CancelHandle, Scoped};
+use crate::cancel::{CancelHandle, DeadlineTimer, DEADLINE_REASON};
 use crate::context;
+use crate::drive::{drive, Driven};
 use crate::error::{SpawnError, TaskGroupError};
-
-/// Set in [`GroupShared::live`] once the group has finished, so late spawns are refused.
-const CLOSED: usize = 1 << (usize::BITS - 1);
-
-struct Failures<E> {
-    errors: Vec<E>,
-    panic: Option<Panic>,
-    waker: Option<Waker>,
-}
-
-pub(crate) struct GroupShared<R, E> {
-    runtime: R,
-    /// The group's own scope: the body runs in it and every child's root hangs below it.
-    node: Arc<ScopeNode>,
-    /// Children not yet finished, plus [`CLOSED`].
-    live: AtomicUsize,
-    failures: Mutex<Failures<E>>,
-}
-
-impl<R: Runtime, E> GroupShared<R, E> {
-    pub(crate) fn runtime(&self) -> R {
-        self.runtime
-    }
-
-    pub(crate) fn node(&self) -> &Arc<ScopeNode> {
-        &self.node
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Failures<E>> {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(crate) fn fail_with_error(&self, error: E) {
-        self.lock().errors.push(error);
-        self.node.cancel();
-    }
-
-    pub(crate) fn fail_with_panic(&self, panic: Panic) {
-        self.lock().panic.get_or_insert(panic);
-        self.node.cancel();
-    }
-
-    /// Counts a child in, refusing once the group has finished.
-    fn child_added(&self) -> Result<(), SpawnError> {
-        let before = self.live.fetch_add(1, SeqCst);
-        if before & CLOSED != 0 {
-            self.live.fetch_sub(1, SeqCst);
-            return Err(SpawnError::new());
-        }
-        if before == 0 {
-            // While children run, the scope around the group must not drop the group.
-            if let Some(parent) = self.node.parent() {
-                ScopeNode::add_deferral(parent);
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn child_done(&self) {
-        if self.live.fetch_sub(1, SeqCst) == 1 {
-            if let Some(parent) = self.node.parent() {
-                ScopeNode::remove_deferral(parent);
-            }
-            let waker = self.lock().waker.take();
-            if let Some(waker) = waker {
-                waker.wake();
-            }
-        }
-    }
-
-    /// Closes the group if no child is running.
-    fn try_close(&self) -> bool {
-        self.live
-            .compare_exchange(0, CLOSED, SeqCst, SeqCst)
-            .is_ok()
-    }
-}
+use crate::tree::{Kind, Node, NodeRef, Reason, Sources};
 
 /// A handle to a running task group, passed to the group's body: spawn children with it.
 ///
@@ -143,12 +67,13 @@ impl<R: Runtime, E> Clone for TaskGroup<R, E> {
 
 impl<R: Runtime, E> fmt::Debug for TaskGroup<R, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let live = self.shared.live.load(SeqCst);
+        let node = self.shared.node();
         f.debug_struct("TaskGroup")
-            .field("runtime", &self.shared.runtime)
-            .field("running_children", &(live & !CLOSED))
-            .field("finished", &(live & CLOSED != 0))
-            .field("cancel_called", &self.shared.node.cancel_called())
+            .field("runtime", &self.shared.runtime())
+            .field("running_children", &self.shared.running_children())
+            .field("finished", &self.shared.is_closed())
+            .field("cancel_called", &node.cancel_called())
+            .field("reason", &node.reason())
             .finish()
     }
 }
@@ -208,14 +133,18 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
         T: Send + 'static,
     {
         self.shared.child_added()?;
-        let id = next_id();
-        let task = ChildTask::new(id, future, Arc::clone(&self.shared), start);
-        let join = self.shared.runtime.spawn(task);
-        let child = ChildCanceller {
-            group: Arc::clone(&self.shared.node),
-            id,
-        };
-        Ok(TaskHandle::new(join, child))
+        // The child's node exists and is linked from here on, so a cancellation reaches the
+        // child whether or not it has run yet.
+        let node = Node::new(Kind::Task, Sources::default());
+        node.link(Some(self.shared.node()));
+        let task = ChildTask::new(
+            future,
+            NodeRef::clone(&node),
+            Arc::clone(&self.shared),
+            start,
+        );
+        let join = self.shared.runtime().spawn(task);
+        Ok(TaskHandle::new(join, node))
     }
 
     /// Spawns a child built by `f` and waits until it calls
@@ -227,11 +156,12 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
     ///
     /// # Examples
     ///
-    /// A service that reports the port it bound before serving:
+    /// A service that reports the port it bound before serving (to stop it alone, and keep
+    /// the group's value, start it with [`start_with_handle`](Self::start_with_handle)):
     ///
     /// ```
     /// # anyio::run(async {
-    /// anyio::task_group(|tg| async move {
+    /// let outcome = anyio::task_group(|tg| async move {
     ///     let port = tg
     ///         .start(|status| async move {
     ///             let port = 8080; // bind a socket here
@@ -241,11 +171,11 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
     ///         })
     ///         .await?;
     ///     assert_eq!(port, 8080);
-    ///     tg.cancel(); // shut the service down
+    ///     tg.cancel(); // shut everything down: the group reports that it was cancelled
     ///     Ok::<_, anyio::BoxError>(())
     /// })
-    /// .await
-    /// .unwrap();
+    /// .await;
+    /// assert!(outcome.unwrap_err().is_cancelled());
     /// # }).unwrap();
     /// ```
     ///
@@ -275,16 +205,73 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
         let status = TaskStatus::new(Arc::clone(&slot) as _);
         let sink: Arc<dyn StartSink<E>> = Arc::clone(&slot) as _;
         match self.spawn_child(f(status), Some(sink)) {
-            Ok(handle) => StartFuture::new(slot, handle.into_canceller()),
+            Ok(handle) => StartFuture::new(slot, handle.into_node()),
             Err(error) => StartFuture::refused(error),
         }
     }
 
-    /// Cancels the whole group: its body and every child, each dropped at its next suspension
-    /// point (after any shielded part). The group then resolves to a [`TaskGroupError`] whose
-    /// [`is_cancelled`](TaskGroupError::is_cancelled) is true, unless the body returns without
-    /// suspending again, in which case its value stands (the idiom for shutting down services
-    /// at the end of a body).
+    /// As [`start`](Self::start), also returning a [`TaskHandle`] to the started child, to
+    /// await its value or to cancel it alone later: the way to stop a service started in a
+    /// group without cancelling the group.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let fetched = anyio::task_group(|tg| async move {
+    ///     let (port, server) = tg
+    ///         .start_with_handle(|status| async move {
+    ///             status.started(8080u16); // bind and report the port here
+    ///             anyio::sleep_forever().await; // serve here
+    ///             Ok(())
+    ///         })
+    ///         .await?;
+    ///     let fetched = format!("fetched from port {port}");
+    ///     server.cancel(); // the service stops; the group ends with the body's value
+    ///     Ok::<_, anyio::BoxError>(fetched)
+    /// })
+    /// .await
+    /// .unwrap();
+    /// assert_eq!(fetched, "fetched from port 8080");
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`start`](Self::start).
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`start`](Self::start).
+    pub fn start_with_handle<F, Fut, V, T>(&self, f: F) -> StartWithHandle<R, V, T, E>
+    where
+        F: FnOnce(TaskStatus<V>) -> Fut,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        V: Send + 'static,
+        T: Send + 'static,
+    {
+        let slot = StartSlot::<V, E>::new();
+        let status = TaskStatus::new(Arc::clone(&slot) as _);
+        let sink: Arc<dyn StartSink<E>> = Arc::clone(&slot) as _;
+        match self.spawn_child(f(status), Some(sink)) {
+            Ok(handle) => {
+                let start = StartFuture::new(slot, NodeRef::clone(handle.node()));
+                StartWithHandle::new(start, Some(handle))
+            }
+            Err(error) => StartWithHandle::new(StartFuture::refused(error), None),
+        }
+    }
+
+    /// Cancels the whole group: its body and every child, each dropped at its next
+    /// checkpoint (after any shielded part), from any task or thread. The group then resolves
+    /// to a [`TaskGroupError`] whose [`is_cancelled`](TaskGroupError::is_cancelled) is true,
+    /// whether its body had returned or not, unless something failed (then the failure is
+    /// reported). To stop background children and keep the body's value, cancel them through
+    /// their [`TaskHandle`]s or a [`CancelScope`](crate::cancel::CancelScope) of their own.
     ///
     /// # Examples
     ///
@@ -304,7 +291,29 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
     /// # }).unwrap();
     /// ```
     pub fn cancel(&self) {
-        self.shared.node.cancel();
+        self.shared.node().cancel(None);
+    }
+
+    /// Cancels the whole group, as [`cancel`](Self::cancel), recording why: the reason shows
+    /// in the group's `Debug` and in the resulting [`TaskGroupError`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let error = anyio::task_group(|tg| async move {
+    ///     tg.spawn(async { anyio::sleep_forever().await; Ok(()) })?;
+    ///     tg.cancel_with_reason("shutting down");
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// assert_eq!(error.cancel_reason(), Some("shutting down"));
+    /// assert_eq!(error.to_string(), "task group was cancelled: shutting down");
+    /// # }).unwrap();
+    /// ```
+    pub fn cancel_with_reason(&self, reason: impl Into<String>) {
+        self.shared.node().cancel(Some(Reason::from(reason.into())));
     }
 
     /// A handle to the group's own cancel scope (for deadlines or cancellation from elsewhere).
@@ -329,9 +338,7 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
     /// # }).unwrap();
     /// ```
     pub fn cancel_handle(&self) -> CancelHandle {
-        CancelHandle {
-            node: Arc::clone(&self.shared.node),
-        }
+        CancelHandle::new(NodeRef::clone(self.shared.node()))
     }
 }
 
@@ -386,9 +393,13 @@ where
     TaskGroupFuture {
         make_body: Some(body),
         body: None,
+        timer: DeadlineTimer::default(),
+        node: None,
         shared: None,
         value: None,
-        body_done: false,
+        body_cancelled: false,
+        waited: false,
+        pended: false,
     }
 }
 
@@ -428,17 +439,28 @@ pin_project! {
     pub struct TaskGroupFuture<R: Runtime, E, F, Fut: Future> {
         make_body: Option<F>,
         #[pin]
-        body: Option<Scoped<Fut, R>>,
+        body: Option<Fut>,
+        #[pin]
+        timer: DeadlineTimer<R>,
+        // The group's node, lent to the context while the body is polled.
+        node: Option<NodeRef>,
         shared: Option<Arc<GroupShared<R, E>>>,
         value: Option<Fut::Output>,
-        body_done: bool,
+        // The body was dropped by a cancellation.
+        body_cancelled: bool,
+        // The exit had to wait for children.
+        waited: bool,
+        // The future has returned `Pending` at least once.
+        pended: bool,
     }
 
     impl<R: Runtime, E, F, Fut: Future> PinnedDrop for TaskGroupFuture<R, E, F, Fut> {
         fn drop(this: Pin<&mut Self>) {
             if let Some(shared) = this.project().shared.take() {
-                shared.node.cancel();
+                let node = shared.node();
+                node.cancel(Some(Reason::from("the task group's future was dropped")));
                 shared.try_close();
+                node.unlink();
             }
         }
     }
@@ -448,7 +470,11 @@ impl<R: Runtime, E, F, Fut: Future> fmt::Debug for TaskGroupFuture<R, E, F, Fut>
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroupFuture")
             .field("started", &self.make_body.is_none())
-            .field("body_done", &self.body_done)
+            .field(
+                "body_done",
+                &(self.make_body.is_none() && self.body.is_none()),
+            )
+            .field("node", &self.node)
             .finish_non_exhaustive()
     }
 }
@@ -466,76 +492,123 @@ where
         let mut this = self.project();
         if let Some(make_body) = this.make_body.take() {
             let runtime = R::current().unwrap_or_else(|e| panic!("{e}"));
-            let node = ScopeNode::new(false);
-            node.set_parent(context::current());
-            let shared = Arc::new(GroupShared {
-                runtime,
-                node: Arc::clone(&node),
-                live: AtomicUsize::new(0),
-                failures: Mutex::new(Failures {
-                    errors: Vec::new(),
-                    panic: None,
-                    waker: None,
-                }),
-            });
+            let node = Node::new(Kind::Group, Sources::default());
+            node.link(context::current_node().as_ref());
+            let shared = Arc::new(GroupShared::new(runtime, NodeRef::clone(&node)));
             let group = TaskGroup {
                 shared: Arc::clone(&shared),
             };
-            this.body.set(Some(Scoped::new(node, make_body(group))));
+            this.body.set(Some(make_body(group)));
+            *this.node = Some(node);
             *this.shared = Some(shared);
         }
-        let shared = Arc::clone(
-            this.shared
-                .as_ref()
-                .expect("task group polled after completion"),
-        );
+        let shared = this
+            .shared
+            .as_ref()
+            .expect("task group polled after completion");
 
-        if let Some(body) = this.body.as_mut().as_pin_mut() {
-            // A panicking body must not leave children running: cancel them, wait, re-raise.
-            let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body.poll(cx)));
-            match polled {
-                Ok(Poll::Pending) => {}
-                Ok(Poll::Ready(output)) => {
-                    this.body.set(None);
-                    *this.body_done = true;
-                    match output {
-                        Some(Ok(value)) => *this.value = Some(Ok(value)),
-                        Some(Err(error)) => shared.fail_with_error(error),
-                        None => {}
+        loop {
+            let node = this
+                .node
+                .as_ref()
+                .expect("the node lives as long as the group");
+            if this.timer.is_armed() && this.timer.as_mut().poll_expired(node, cx) {
+                node.cancel_by_deadline();
+            }
+            if this.body.is_some() {
+                // A panicking body must not leave children running: cancel them, wait, re-raise.
+                let polled = catch_unwind(AssertUnwindSafe(|| {
+                    drive(this.node, this.body.as_mut(), cx)
+                }));
+                match polled {
+                    Ok(Driven::Pending) => {
+                        let node = this.node.as_ref().expect("lent back");
+                        if node.is_effective() || !this.timer.as_mut().poll_expired(node, cx) {
+                            *this.pended = true;
+                            return Poll::Pending;
+                        }
+                        node.cancel_by_deadline();
+                        continue;
+                    }
+                    Ok(Driven::Ready(Ok(value))) => *this.value = Some(Ok(value)),
+                    Ok(Driven::Ready(Err(error))) => shared.fail_with_error(error),
+                    Ok(Driven::Dropped) => *this.body_cancelled = true,
+                    Err(panic) => {
+                        this.body.set(None);
+                        shared.fail_with_panic(panic);
                     }
                 }
-                Err(panic) => {
-                    this.body.set(None);
-                    *this.body_done = true;
-                    shared.fail_with_panic(panic);
+            }
+
+            let node = this
+                .node
+                .as_ref()
+                .expect("the node lives as long as the group");
+            if !shared.children_done(cx.waker()) {
+                *this.waited = true;
+                // Keep the node's waker current, so a moved deadline re-arms the timer.
+                node.register(cx.waker());
+                if this.timer.as_mut().poll_expired(node, cx) {
+                    node.cancel_by_deadline();
+                    continue;
+                }
+                *this.pended = true;
+                return Poll::Pending;
+            }
+            if !*this.pended {
+                // The exit is a checkpoint even without children to wait for; it yields but,
+                // as in AnyIO, delivers no cancellation when nothing had to be waited for.
+                *this.pended = true;
+                context::mark_shielded_yield();
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            if !shared.try_close() {
+                continue; // a child was spawned meanwhile
+            }
+            if let Some(panic) = shared.take_panic() {
+                finish(this.node, this.shared);
+                resume_unwind(panic);
+            }
+            let errors = shared.take_errors();
+            if !errors.is_empty() {
+                finish(this.node, this.shared);
+                return Poll::Ready(Err(TaskGroupError::failed(errors)));
+            }
+            if node.is_effective() {
+                if node.catches() {
+                    let reason = cancel_reason(node);
+                    finish(this.node, this.shared);
+                    return Poll::Ready(Err(TaskGroupError::cancelled(reason)));
+                }
+                if *this.body_cancelled || *this.waited {
+                    // Where an enclosing cancellation lands: the enclosing scope drops us. A
+                    // cancellation lifted meanwhile (a shield switched on) wakes us again.
+                    node.register(cx.waker());
+                    return Poll::Pending;
                 }
             }
+            let outcome = match this.value.take() {
+                Some(Ok(value)) => Ok(value),
+                _ => Err(TaskGroupError::cancelled(cancel_reason(node))),
+            };
+            finish(this.node, this.shared);
+            return Poll::Ready(outcome);
         }
-
-        if !*this.body_done {
-            // Also wake when the last child finishes: a failure that cancelled the body may be
-            // waiting for them.
-            shared.lock().waker = Some(cx.waker().clone());
-            return Poll::Pending;
-        }
-        shared.lock().waker = Some(cx.waker().clone());
-        if !shared.try_close() {
-            return Poll::Pending;
-        }
-        *this.shared = None;
-        let mut failures = shared.lock();
-        if let Some(panic) = failures.panic.take() {
-            drop(failures);
-            resume_unwind(panic);
-        }
-        let errors = std::mem::take(&mut failures.errors);
-        drop(failures);
-        if !errors.is_empty() {
-            return Poll::Ready(Err(TaskGroupError::failed(errors)));
-        }
-        Poll::Ready(match this.value.take() {
-            Some(Ok(value)) => Ok(value),
-            _ => Err(TaskGroupError::cancelled()),
-        })
     }
+}
+
+fn cancel_reason(node: &Node) -> Option<String> {
+    if node.cancelled_by_deadline() {
+        return Some(DEADLINE_REASON.to_string());
+    }
+    node.reason().map(|reason| reason.to_string())
+}
+
+/// The group ended: take it out of the tree; its handles can no longer spawn.
+fn finish<R: Runtime, E>(node: &Option<NodeRef>, shared: &mut Option<Arc<GroupShared<R, E>>>) {
+    if let Some(node) = node {
+        node.unlink();
+    }
+    *shared = None;
 }

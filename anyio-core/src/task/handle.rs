@@ -3,27 +3,12 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::child::Outcome;
 use crate::backend::Runtime;
-use crate::cancel::node::ScopeNode;
 use crate::error::{JoinError, JoinErrorKind};
-
-/// Cancels one child through its group, which knows the child's scope once it exists (it is
-/// created by the child itself, on its first poll, so spawning allocates nothing for it).
-#[derive(Debug, Clone)]
-pub(crate) struct ChildCanceller {
-    pub(crate) group: Arc<ScopeNode>,
-    pub(crate) id: u64,
-}
-
-impl ChildCanceller {
-    pub(crate) fn cancel(&self) {
-        self.group.cancel_child(self.id);
-    }
-}
+use crate::tree::NodeRef;
 
 /// A child task of a task group: await it for the child's value, or cancel that one child.
 ///
@@ -57,17 +42,18 @@ impl ChildCanceller {
 /// Cancel safe: dropping the handle, or a pending `.await` on it, does not affect the child.
 pub struct TaskHandle<R: Runtime, T: Send + 'static> {
     join: R::JoinHandle<Outcome<T>>,
-    child: ChildCanceller,
+    node: NodeRef,
 }
 
 impl<R: Runtime, T: Send + 'static> TaskHandle<R, T> {
-    pub(crate) fn new(join: R::JoinHandle<Outcome<T>>, child: ChildCanceller) -> Self {
-        Self { join, child }
+    pub(crate) fn new(join: R::JoinHandle<Outcome<T>>, node: NodeRef) -> Self {
+        Self { join, node }
     }
 
-    /// Cancels this child only: it is dropped at its next suspension point (after any shielded
-    /// part), and its group carries on. A child that has not run yet never runs. Cancelling a
-    /// finished child does nothing.
+    /// Cancels this child only: it is dropped at its next checkpoint (after any shielded
+    /// part), and its group carries on. A child that has not run yet still runs up to its
+    /// first checkpoint, as every body started in a cancelled scope does. Cancelling a finished
+    /// child does nothing.
     ///
     /// # Examples
     ///
@@ -87,12 +73,17 @@ impl<R: Runtime, T: Send + 'static> TaskHandle<R, T> {
     /// # }).unwrap();
     /// ```
     pub fn cancel(&self) {
-        self.child.cancel();
+        self.node.cancel(None);
     }
 
-    /// Keeps only the ability to cancel the child.
-    pub(crate) fn into_canceller(self) -> ChildCanceller {
-        self.child
+    /// Keeps only the child's node, to cancel it.
+    pub(crate) fn into_node(self) -> NodeRef {
+        self.node
+    }
+
+    /// The child's node, to cancel it.
+    pub(crate) fn node(&self) -> &NodeRef {
+        &self.node
     }
 }
 
@@ -114,7 +105,7 @@ impl<R: Runtime, T: Send + 'static> Future for TaskHandle<R, T> {
 impl<R: Runtime, T: Send + 'static> fmt::Debug for TaskHandle<R, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskHandle")
-            .field("id", &self.child.id)
+            .field("cancel_called", &self.node.cancel_called())
             .finish_non_exhaustive()
     }
 }

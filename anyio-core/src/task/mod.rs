@@ -27,8 +27,9 @@
 mod child;
 mod group;
 mod handle;
+mod shared;
 mod status;
 
 pub use group::{task_group, TaskGroup, TaskGroupFuture};
 pub use handle::TaskHandle;
-pub use status::{StartFuture, TaskStatus};
+pub use status::{StartFuture, StartWithHandle, TaskStatus};

@@ -7,9 +7,11 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::child::{Panic, StartSink};
-use super::handle::ChildCanceller;
+use super::handle::TaskHandle;
+use super::shared::Panic;
+use crate::backend::Runtime;
 use crate::error::{SpawnError, StartError};
+use crate::tree::NodeRef;
 
 enum State<V, E> {
     Waiting,
@@ -54,6 +56,16 @@ impl<V, E> StartSlot<V, E> {
         }
         Ok(())
     }
+}
+
+/// Where a child started with `start` sends what happens before it calls `started()`.
+pub(crate) trait StartSink<E>: Send + Sync {
+    /// Takes the error if the child has not started yet; hands it back otherwise.
+    fn fail(&self, error: E) -> Option<E>;
+    /// Takes the panic if the child has not started yet; hands it back otherwise.
+    fn panic(&self, panic: Panic) -> Option<Panic>;
+    /// The child completed or was cancelled; if it never started, the caller of `start` learns.
+    fn ended(&self, cancelled: bool);
 }
 
 /// What a [`TaskStatus`] needs, without the group's error type in its signature.
@@ -111,8 +123,9 @@ impl<V: Send, E: Send> StartSink<E> for StartSlot<V, E> {
 ///
 /// # anyio::run(async {
 /// anyio::task_group(|tg| async move {
-///     assert_eq!(tg.start(serve).await?, 8080);
-///     tg.cancel(); // stop serving
+///     let (port, server) = tg.start_with_handle(serve).await?;
+///     assert_eq!(port, 8080);
+///     server.cancel(); // stop serving
 ///     Ok::<_, anyio::BoxError>(())
 /// })
 /// .await
@@ -210,12 +223,12 @@ impl<V> fmt::Debug for TaskStatus<V> {
 #[must_use = "futures do nothing unless polled"]
 pub struct StartFuture<V, E> {
     slot: Option<Arc<StartSlot<V, E>>>,
-    child: Option<ChildCanceller>,
+    child: Option<NodeRef>,
     refused: Option<SpawnError>,
 }
 
 impl<V, E> StartFuture<V, E> {
-    pub(crate) fn new(slot: Arc<StartSlot<V, E>>, child: ChildCanceller) -> Self {
+    pub(crate) fn new(slot: Arc<StartSlot<V, E>>, child: NodeRef) -> Self {
         Self {
             slot: Some(slot),
             child: Some(child),
@@ -281,7 +294,7 @@ impl<V, E> Drop for StartFuture<V, E> {
             guard.0 = State::Abandoned;
             drop(guard);
             if let Some(child) = &self.child {
-                child.cancel();
+                child.cancel(None);
             }
         }
     }
@@ -292,5 +305,79 @@ impl<V, E> fmt::Debug for StartFuture<V, E> {
         f.debug_struct("StartFuture")
             .field("done", &self.slot.is_none())
             .finish_non_exhaustive()
+    }
+}
+
+/// The future returned by [`TaskGroup::start_with_handle`](super::TaskGroup::start_with_handle):
+/// the value the child passed to [`TaskStatus::started`], and a [`TaskHandle`] to await or
+/// cancel the child afterwards (AnyIO's `start(..., return_handle=True)`).
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// anyio::task_group(|tg| async move {
+///     let (port, server) = tg
+///         .start_with_handle(|status| async move {
+///             status.started(8080u16);
+///             anyio::sleep_forever().await;
+///             Ok(())
+///         })
+///         .await?;
+///     assert_eq!(port, 8080);
+///     server.cancel(); // stops this child only: the group ends normally
+///     Ok::<_, anyio::BoxError>(())
+/// })
+/// .await
+/// .unwrap();
+/// # }).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// As [`StartFuture`].
+///
+/// # Panics
+///
+/// Re-raises the child's panic if it panicked before `started`.
+///
+/// # Cancel safety
+///
+/// As [`StartFuture`]; once the child has started, dropping it loses the value and the
+/// handle, not the child.
+#[must_use = "futures do nothing unless polled"]
+pub struct StartWithHandle<R: Runtime, V, T: Send + 'static, E> {
+    start: StartFuture<V, E>,
+    handle: Option<TaskHandle<R, T>>,
+}
+
+impl<R: Runtime, V, T: Send + 'static, E> StartWithHandle<R, V, T, E> {
+    pub(crate) fn new(start: StartFuture<V, E>, handle: Option<TaskHandle<R, T>>) -> Self {
+        Self { start, handle }
+    }
+}
+
+impl<R: Runtime, V, T: Send + 'static, E> Unpin for StartWithHandle<R, V, T, E> {}
+
+impl<R: Runtime, V, T: Send + 'static, E> Future for StartWithHandle<R, V, T, E> {
+    type Output = Result<(V, TaskHandle<R, T>), StartError<E>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let value = std::task::ready!(Pin::new(&mut this.start).poll(cx))?;
+        let handle = this
+            .handle
+            .take()
+            .expect("a started child has a handle, taken once");
+        Poll::Ready(Ok((value, handle)))
+    }
+}
+
+impl<R: Runtime, V, T: Send + 'static, E> fmt::Debug for StartWithHandle<R, V, T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StartWithHandle")
+            .field("start", &self.start)
+            .field("handle", &self.handle)
+            .finish()
     }
 }

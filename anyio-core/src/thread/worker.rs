@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Waker};
 
-use crate::cancel::node::{Cause, Now, ScopeNode};
 use crate::context::{self, Frame};
+use crate::tree::NodeRef;
 
 /// A future sent by the thread, which reports its output through a channel of its own.
 pub(crate) type Request = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -17,7 +17,7 @@ pub(crate) type Request = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// Shared between the waiting task and its worker thread.
 pub(crate) struct Link {
     /// The scope that encloses the `to_thread::run_sync` call.
-    scope: Option<Arc<ScopeNode>>,
+    scope: Option<NodeRef>,
     inbox: Mutex<Inbox>,
 }
 
@@ -36,7 +36,7 @@ impl Link {
     /// A link for a worker started by code running in the current context.
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
-            scope: context::current(),
+            scope: context::current_node(),
             inbox: Mutex::new(Inbox::default()),
         })
     }
@@ -52,9 +52,7 @@ impl Link {
     }
 
     fn scope_cancelled(&self) -> bool {
-        self.scope
-            .as_ref()
-            .is_some_and(|s| s.cause(&mut Now::default()) != Cause::None)
+        self.scope.as_ref().is_some_and(|s| s.is_effective())
     }
 
     /// Hands `request` to the waiting task.

@@ -1,0 +1,196 @@
+//! Loom models of the cancel tree: a cancellation racing a child's registration and its first
+//! poll on another thread, a shield switched while an outer cancellation propagates, a body
+//! ending (its node unlinked) while its children are being cancelled, and a group's node
+//! dropped out of the tree while a child links below it. In every interleaving the status
+//! ends right, no wake-up is lost (a lost one parks a thread forever, which loom reports as a
+//! deadlock), and no lock order deadlocks.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" cargo test -p anyio-core --lib --release tree::loom_tests`.
+
+use std::task::{Wake, Waker};
+
+use loom::thread;
+
+use super::{Kind, Node, NodeRef, Sources};
+
+/// Wakes by unparking the loom thread that waits on a node.
+struct Unpark(thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+fn unpark_me() -> Waker {
+    Waker::from(std::sync::Arc::new(Unpark(thread::current())))
+}
+
+/// What a task's poll loop does with its node: register, and park until the node is
+/// cancelled. Returns once it has seen the cancellation.
+fn wait_until_cancelled(node: &NodeRef) {
+    let waker = unpark_me();
+    while !node.register(&waker) {
+        thread::park();
+    }
+}
+
+fn node(kind: Kind) -> NodeRef {
+    Node::new(kind, Sources::default())
+}
+
+#[test]
+fn a_cancel_racing_a_childs_link_and_first_poll_reaches_it() {
+    loom::model(|| {
+        let group = node(Kind::Group);
+        group.link(None);
+        let canceller = {
+            let group = group.clone();
+            thread::spawn(move || group.cancel(None))
+        };
+        // Spawn: the child's node is linked, then the child is first polled on this thread.
+        let child = node(Kind::Task);
+        child.link(Some(&group));
+        wait_until_cancelled(&child);
+        canceller.join().unwrap();
+        assert!(child.is_effective());
+        child.unlink();
+        assert_eq!(group.child_count(), 0);
+    });
+}
+
+#[test]
+fn a_grandchild_linked_during_propagation_is_reached() {
+    loom::model(|| {
+        let root = node(Kind::Scope);
+        root.link(None);
+        let group = node(Kind::Group);
+        group.link(Some(&root));
+        let canceller = {
+            let root = root.clone();
+            thread::spawn(move || root.cancel(None))
+        };
+        let child = node(Kind::Task);
+        child.link(Some(&group));
+        let grandchild = node(Kind::Scope);
+        grandchild.link(Some(&child));
+        wait_until_cancelled(&grandchild);
+        canceller.join().unwrap();
+        assert!(group.is_effective() && child.is_effective());
+    });
+}
+
+#[test]
+fn a_shield_switched_while_an_outer_cancel_propagates_ends_consistent() {
+    loom::model(|| {
+        let outer = node(Kind::Scope);
+        outer.link(None);
+        let middle = node(Kind::Scope);
+        middle.link(Some(&outer));
+        let leaf = node(Kind::Task);
+        leaf.link(Some(&middle));
+        let canceller = {
+            let outer = outer.clone();
+            thread::spawn(move || outer.cancel(None))
+        };
+        let shielder = {
+            let middle = middle.clone();
+            thread::spawn(move || {
+                middle.set_shield(true);
+                middle.set_shield(false);
+                middle.set_shield(true);
+            })
+        };
+        canceller.join().unwrap();
+        shielder.join().unwrap();
+        // Whatever the interleaving, the last shield setting holds below it.
+        assert!(outer.is_effective());
+        assert!(!middle.is_effective(), "the shield is on at the end");
+        assert!(!leaf.is_effective());
+    });
+}
+
+#[test]
+fn a_shield_switched_off_lets_the_outer_cancel_through() {
+    loom::model(|| {
+        let outer = node(Kind::Scope);
+        outer.link(None);
+        let middle = Node::new(
+            Kind::Scope,
+            Sources {
+                shield: true,
+                ..Sources::default()
+            },
+        );
+        middle.link(Some(&outer));
+        let leaf = node(Kind::Task);
+        leaf.link(Some(&middle));
+        let canceller = {
+            let outer = outer.clone();
+            thread::spawn(move || outer.cancel(None))
+        };
+        let unshield = {
+            let middle = middle.clone();
+            thread::spawn(move || middle.set_shield(false))
+        };
+        wait_until_cancelled(&leaf);
+        canceller.join().unwrap();
+        unshield.join().unwrap();
+        assert!(middle.is_effective());
+    });
+}
+
+#[test]
+fn a_body_ending_while_its_children_are_cancelled_unlinks_cleanly() {
+    loom::model(|| {
+        let group = node(Kind::Group);
+        group.link(None);
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                let child = node(Kind::Task);
+                child.link(Some(&group));
+                child
+            })
+            .collect();
+        let canceller = {
+            let group = group.clone();
+            thread::spawn(move || group.cancel(None))
+        };
+        // The first child ends (unlinks) while the cancellation is on its way.
+        let ender = {
+            let child = children[0].clone();
+            thread::spawn(move || child.unlink())
+        };
+        wait_until_cancelled(&children[1]);
+        canceller.join().unwrap();
+        ender.join().unwrap();
+        children[1].unlink();
+        assert_eq!(group.child_count(), 0);
+    });
+}
+
+#[test]
+fn a_group_dropped_out_of_the_tree_while_a_child_links_below_it() {
+    loom::model(|| {
+        let scope = node(Kind::Scope);
+        scope.link(None);
+        let group = node(Kind::Group);
+        group.link(Some(&scope));
+        // Dropping the group's future: cancel its node and take it out of the tree, while a
+        // child spawned from another thread links below it.
+        let dropper = {
+            let group = group.clone();
+            thread::spawn(move || {
+                group.cancel(None);
+                group.unlink();
+            })
+        };
+        let child = node(Kind::Task);
+        child.link(Some(&group));
+        wait_until_cancelled(&child);
+        dropper.join().unwrap();
+        child.unlink();
+        assert_eq!(scope.child_count(), 0);
+        assert_eq!(group.child_count(), 0);
+    });
+}

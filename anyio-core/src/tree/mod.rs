@@ -1,0 +1,441 @@
+//! The cancel tree: one node per entered cancel scope, task group and child task.
+//!
+//! Where a cancellation comes from is kept apart from how it propagates, as in Trio's run
+//! loop. A node's *sources* are its own flags: `cancel()` was called (or its deadline passed)
+//! and whether it is shielded. Its *status* is one bit, `EFFECTIVE`: "code running directly
+//! inside this node must stop". The status is recomputed downward whenever a source changes:
+//!
+//! ```text
+//! effective(node) = cancel_called(node) || (!shielded(node) && effective(parent))
+//! ```
+//!
+//! so a checkpoint reads one atomic, and a cancellation visits exactly the nodes whose status
+//! changes, waking the task that polls each of them.
+//!
+//! # Links
+//!
+//! A node's parent is the node that was innermost where it was entered or spawned, possibly
+//! in another task (a child task's node hangs below its group's node). The link is made when
+//! the node is created or entered and undone only when its owner finishes or is dropped, so a
+//! cancellation reaches every node below, whatever the state of the futures in between. Each
+//! node keeps its children in a `Vec`, and each child its index in that `Vec`, so linking and
+//! unlinking are O(1) with no map and no id.
+//!
+//! # Locking
+//!
+//! Every node has one mutex, guarding its parent pointer, its children, its waker and its
+//! cancel reason; the source bits are written only with it held, and `EFFECTIVE` only by
+//! [`Node::recompute`] with it held. The only place that holds two locks at once is
+//! [`Node::unlink`], which takes the child's and then its parent's: locks are only ever taken
+//! child before parent, so no two threads can wait on each other in a cycle. Propagation takes
+//! one node's lock at a time: it recomputes a node, copies out its children and waker, lets go,
+//! and moves on.
+//!
+//! A node linked while its parent's status changes cannot miss the change: the parent's status
+//! is written with the parent's lock held and the children are copied out in the same critical
+//! section, while linking pushes the child with that lock held and recomputes the child
+//! afterwards. Either the child is in the copy or its own recomputation sees the new status.
+//! Recomputation reads its inputs afresh under the node's own lock, so concurrent changes of
+//! a shield and of an ancestor's status leave the last recomputation, which saw both, in force.
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+
+use std::fmt;
+use std::task::Waker;
+use std::time::Instant;
+
+use crate::instant;
+use crate::loom::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering::*};
+use crate::loom::{Arc, Mutex, MutexGuard};
+
+/// A shared reference to a node (loom's `Arc` under the model checker).
+pub(crate) type NodeRef = Arc<Node>;
+
+/// A reason given to `cancel`.
+pub(crate) type Reason = std::sync::Arc<str>;
+
+/// Code directly inside this node must stop (the propagated status).
+const EFFECTIVE: u8 = 1;
+/// `cancel()` was called or the deadline passed (a source).
+const CANCEL_CALLED: u8 = 1 << 1;
+/// The node is shielded from its ancestors' cancellation (a source).
+const SHIELD: u8 = 1 << 2;
+/// The node's owner stopped its body because of this node's own cancellation.
+const CAUGHT: u8 = 1 << 3;
+/// `CANCEL_CALLED` was set because the deadline passed.
+const BY_DEADLINE: u8 = 1 << 4;
+/// The node is in its parent's children.
+const LINKED: u8 = 1 << 5;
+/// A child task's node (else a scope's or a group's).
+const TASK: u8 = 1 << 6;
+/// A task group's node.
+const GROUP: u8 = 1 << 7;
+
+/// What a node stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A cancel scope entered in the task that polls it.
+    Scope,
+    /// A task group: its body runs in it, its children's nodes hang below it.
+    Group,
+    /// The root of a task-group child: the outermost node of its task.
+    Task,
+}
+
+/// How a node starts out.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Sources {
+    pub(crate) cancelled: bool,
+    pub(crate) by_deadline: bool,
+    pub(crate) shield: bool,
+    /// In [`instant`] nanoseconds; [`instant::NEVER`] for none.
+    pub(crate) deadline: Option<u64>,
+}
+
+pub(crate) struct Node {
+    state: AtomicU8,
+    /// Position in the parent's children while linked; written with the parent's lock held.
+    index: AtomicU32,
+    /// In [`instant`] nanoseconds, or [`instant::NEVER`].
+    deadline: AtomicU64,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    parent: Option<Arc<Node>>,
+    children: Vec<Arc<Node>>,
+    /// The waker of the last poll that left the node's body pending.
+    waker: Option<Waker>,
+    /// The reason given to `cancel`, if any.
+    reason: Option<Reason>,
+}
+
+impl Node {
+    pub(crate) fn new(kind: Kind, sources: Sources) -> Arc<Self> {
+        let mut state = match kind {
+            Kind::Scope => 0,
+            Kind::Group => GROUP,
+            Kind::Task => TASK,
+        };
+        if sources.cancelled {
+            state |= CANCEL_CALLED | EFFECTIVE;
+            if sources.by_deadline {
+                state |= BY_DEADLINE;
+            }
+        }
+        if sources.shield {
+            state |= SHIELD;
+        }
+        Arc::new(Self {
+            state: AtomicU8::new(state),
+            index: AtomicU32::new(0),
+            deadline: AtomicU64::new(sources.deadline.unwrap_or(instant::NEVER)),
+            inner: Mutex::new(Inner::default()),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Plain data behind the lock: a panic while it was held cannot break an invariant.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn flags(&self) -> u8 {
+        self.state.load(Acquire)
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        let flags = self.flags();
+        if flags & TASK != 0 {
+            Kind::Task
+        } else if flags & GROUP != 0 {
+            Kind::Group
+        } else {
+            Kind::Scope
+        }
+    }
+
+    /// Whether code running directly inside this node must stop: the one read a checkpoint
+    /// makes.
+    pub(crate) fn is_effective(&self) -> bool {
+        self.flags() & EFFECTIVE != 0
+    }
+
+    pub(crate) fn cancel_called(&self) -> bool {
+        self.flags() & CANCEL_CALLED != 0
+    }
+
+    pub(crate) fn cancelled_by_deadline(&self) -> bool {
+        self.flags() & BY_DEADLINE != 0
+    }
+
+    pub(crate) fn is_shielded(&self) -> bool {
+        self.flags() & SHIELD != 0
+    }
+
+    pub(crate) fn caught(&self) -> bool {
+        self.flags() & CAUGHT != 0
+    }
+
+    pub(crate) fn set_caught(&self) {
+        self.state.fetch_or(CAUGHT, AcqRel);
+    }
+
+    pub(crate) fn reason(&self) -> Option<Reason> {
+        self.lock().reason.clone()
+    }
+
+    pub(crate) fn deadline_nanos(&self) -> u64 {
+        self.deadline.load(Acquire)
+    }
+
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        instant::from_nanos(self.deadline_nanos())
+    }
+
+    /// Moves the deadline and wakes the node's owner, which re-arms its timer (and cancels the
+    /// node if the new deadline has passed).
+    pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
+        let nanos = deadline.map_or(instant::NEVER, instant::to_nanos);
+        self.deadline.store(nanos, Release);
+        self.wake();
+    }
+
+    /// Sets the deadline of a node nobody polls yet: there is no owner to wake.
+    pub(crate) fn init_deadline(&self, nanos: u64) {
+        self.deadline.store(nanos, Release);
+    }
+
+    /// Links the node below `parent` (or makes it a root) and computes its status.
+    pub(crate) fn link(self: &Arc<Self>, parent: Option<&Arc<Node>>) {
+        if let Some(parent) = parent {
+            self.lock().parent = Some(Arc::clone(parent));
+            {
+                let mut siblings = parent.lock();
+                let index = u32::try_from(siblings.children.len())
+                    .expect("fewer than 2^32 nodes below one node");
+                self.index.store(index, Relaxed);
+                siblings.children.push(Arc::clone(self));
+                self.state.fetch_or(LINKED, AcqRel);
+            }
+        }
+        self.recompute_and_propagate();
+    }
+
+    /// Takes the node out of its parent's children; the node keeps its status. Idempotent.
+    pub(crate) fn unlink(&self) {
+        let mut inner = self.lock();
+        let Some(parent) = inner.parent.take() else {
+            return;
+        };
+        if self.flags() & LINKED == 0 {
+            return;
+        }
+        let mut siblings = parent.lock();
+        let index = self.index.load(Relaxed) as usize;
+        let removed = siblings.children.swap_remove(index);
+        if let Some(moved) = siblings.children.get(index) {
+            moved.index.store(index as u32, Relaxed);
+        }
+        self.state.fetch_and(!LINKED, AcqRel);
+        drop(siblings);
+        drop(inner);
+        drop(removed);
+    }
+
+    /// Cancels the node: sets its source and propagates the status to every node below it
+    /// (up to shields), waking each whose status changed. Idempotent; the first reason stays.
+    pub(crate) fn cancel(self: &Arc<Self>, reason: Option<Reason>) {
+        self.cancel_with(reason, false);
+    }
+
+    /// Cancels the node because its deadline passed.
+    pub(crate) fn cancel_by_deadline(self: &Arc<Self>) {
+        self.cancel_with(None, true);
+    }
+
+    fn cancel_with(self: &Arc<Self>, reason: Option<Reason>, by_deadline: bool) {
+        let mut inner = self.lock();
+        if self.flags() & CANCEL_CALLED != 0 {
+            return;
+        }
+        inner.reason = reason;
+        let bits = if by_deadline {
+            CANCEL_CALLED | BY_DEADLINE
+        } else {
+            CANCEL_CALLED
+        };
+        self.state.fetch_or(bits, AcqRel);
+        self.recompute_locked_and_propagate(inner);
+    }
+
+    /// Switches the shield; effective at once in both directions.
+    pub(crate) fn set_shield(self: &Arc<Self>, shield: bool) {
+        let inner = self.lock();
+        if shield {
+            self.state.fetch_or(SHIELD, AcqRel);
+        } else {
+            self.state.fetch_and(!SHIELD, AcqRel);
+        }
+        self.recompute_locked_and_propagate(inner);
+    }
+
+    fn recompute_and_propagate(self: &Arc<Self>) {
+        let inner = self.lock();
+        self.recompute_locked_and_propagate(inner);
+    }
+
+    fn recompute_locked_and_propagate(&self, inner: MutexGuard<'_, Inner>) {
+        let mut wakers = Vec::new();
+        let mut pending = Vec::new();
+        // The node itself is woken even when only a source changed: its owner may have to
+        // re-arm a timer or catch its own cancellation.
+        if let Some(waker) = &inner.waker {
+            wakers.push(waker.clone());
+        }
+        if self.recompute(&inner) {
+            pending.extend(inner.children.iter().cloned());
+        }
+        drop(inner);
+        while let Some(node) = pending.pop() {
+            let inner = node.lock();
+            if node.recompute(&inner) {
+                if let Some(waker) = &inner.waker {
+                    wakers.push(waker.clone());
+                }
+                pending.extend(inner.children.iter().cloned());
+            }
+        }
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Brings `EFFECTIVE` up to date from the sources and the parent's status; `inner` is this
+    /// node's guard. Whether it changed.
+    fn recompute(&self, inner: &Inner) -> bool {
+        let flags = self.state.load(Acquire);
+        let inherited =
+            flags & SHIELD == 0 && inner.parent.as_ref().is_some_and(|p| p.is_effective());
+        let effective = flags & CANCEL_CALLED != 0 || inherited;
+        if effective == (flags & EFFECTIVE != 0) {
+            return false;
+        }
+        if effective {
+            self.state.fetch_or(EFFECTIVE, AcqRel);
+        } else {
+            self.state.fetch_and(!EFFECTIVE, AcqRel);
+        }
+        true
+    }
+
+    /// Remembers the waker of a poll that left the body pending, so that a change of status
+    /// wakes it; returns the status as of that moment. Storing and reading in one critical
+    /// section means a concurrent cancellation either sees this waker or is seen here.
+    pub(crate) fn register(&self, waker: &Waker) -> bool {
+        let mut inner = self.lock();
+        match &inner.waker {
+            Some(known) if known.will_wake(waker) => {}
+            _ => inner.waker = Some(waker.clone()),
+        }
+        self.is_effective()
+    }
+
+    pub(crate) fn wake(&self) {
+        let waker = self.lock().waker.clone();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Whether something below this node, in the same task, must finish before a cancelled
+    /// owner may drop its body: a scope that is not cancelled (a shield keeps it running), or
+    /// a task group with children still running. Other tasks' nodes are not looked into: a
+    /// group's children are waited for by the group.
+    pub(crate) fn has_blockers(&self) -> bool {
+        let mut pending: Vec<Arc<Node>> = self.lock().children.clone();
+        while let Some(node) = pending.pop() {
+            match node.kind() {
+                Kind::Task => {}
+                Kind::Group => {
+                    let inner = node.lock();
+                    if inner.children.iter().any(|c| c.kind() == Kind::Task) {
+                        return true;
+                    }
+                    pending.extend(inner.children.iter().cloned());
+                }
+                Kind::Scope => {
+                    if !node.is_effective() {
+                        return true;
+                    }
+                    pending.extend(node.lock().children.iter().cloned());
+                }
+            }
+        }
+        false
+    }
+
+    /// Whether the owner of this cancelled node stops its body itself rather than leave it to
+    /// an ancestor: the outermost cancelled node up to a shield catches. A child task's root
+    /// catches whatever cancelled it, since nothing else in its task can.
+    pub(crate) fn catches(&self) -> bool {
+        let flags = self.flags();
+        if flags & EFFECTIVE == 0 {
+            return false;
+        }
+        if flags & TASK != 0 {
+            return true;
+        }
+        if flags & CANCEL_CALLED == 0 {
+            return false;
+        }
+        if flags & SHIELD != 0 {
+            return true;
+        }
+        !self.parent_is_effective()
+    }
+
+    pub(crate) fn parent_is_effective(&self) -> bool {
+        self.lock()
+            .parent
+            .as_ref()
+            .is_some_and(|p| p.is_effective())
+    }
+
+    /// The earliest deadline that applies inside this node, up to and including the nearest
+    /// shield; a cancelled node counts as a deadline already past.
+    pub(crate) fn effective_deadline(self: &Arc<Self>) -> Option<Instant> {
+        if self.is_effective() {
+            return Some(instant::past());
+        }
+        let mut earliest = instant::NEVER;
+        let mut node = Some(Arc::clone(self));
+        while let Some(current) = node {
+            earliest = earliest.min(current.deadline_nanos());
+            if current.is_shielded() {
+                break;
+            }
+            node = current.lock().parent.clone();
+        }
+        instant::from_nanos(earliest)
+    }
+
+    /// How many nodes hang directly below this one (for tests and `Debug`).
+    pub(crate) fn child_count(&self) -> usize {
+        self.lock().children.len()
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("kind", &self.kind())
+            .field("cancel_called", &self.cancel_called())
+            .field("effective", &self.is_effective())
+            .field("shield", &self.is_shielded())
+            .field("deadline", &self.deadline())
+            .field("children", &self.child_count())
+            .finish_non_exhaustive()
+    }
+}
