@@ -100,6 +100,7 @@ mod backend;
 mod cancel;
 pub mod from_thread;
 pub mod fs;
+pub mod lowlevel;
 mod macros;
 #[cfg(unix)]
 pub mod net;
