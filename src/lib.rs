@@ -42,25 +42,62 @@
 //! detects it and needs no [`run`]. Libraries depend on `anyio` with
 //! `default-features = false` and leave the choice to the application.
 //!
-//! # Cancel scopes
+//! # Cancel scopes and the delivery rule
 //!
 //! A [`CancelScope`] wraps a future. Cancelling it — with [`CancelHandle::cancel`] from any
-//! task or thread, or by its deadline passing — drops the body at its next suspension point
-//! and resolves the scope to `None`. Rust has no async drop, so this is exactly Rust's own
-//! cancellation, made structured:
+//! task or thread, or by its deadline passing — reaches every task started inside it, at once,
+//! whatever state they are in. Rust cancels a future by dropping it and has no async drop;
+//! AnyIO and Trio cancel by raising at the next checkpoint. anyio unifies them with one rule:
+//! **cancellation is delivered at checkpoints**. The cancelled scope wakes and polls its body,
+//! which runs on until it suspends: every anyio checkpoint ([`sleep`], [`checkpoint`], a
+//! receive, an [`Event::wait`], a task group's exit, ...) inside a cancelled scope returns
+//! `Pending` at once and does nothing, and the first time the body returns `Pending` the
+//! scope drops it and resolves to `None`. So:
 //!
-//! - **Level-triggered**: every anyio checkpoint ([`sleep`], [`checkpoint`], waiting on a
-//!   task group, ...) inside a cancelled scope stays cancelled; no code after it runs.
-//! - **Shields**: a shielded scope ignores cancellation of scopes outside it; the outer scope
-//!   waits for the shielded part to finish before dropping the body. Its own deadline still
-//!   applies.
+//! - A body that starts in a cancelled scope runs up to its first checkpoint: a child spawned
+//!   into a cancelled group, a scope cancelled before it was entered.
+//! - An operation that completed before the cancellation reached its task keeps its result:
+//!   an event that was set, a nested group that finished with errors; the code after it runs
+//!   on to the next checkpoint.
+//! - **Level-triggered**: every checkpoint inside a cancelled scope stays cancelled. The
+//!   outermost cancelled scope (up to a shield) is the one that catches; when an inner scope
+//!   finishes while an outer one is cancelled, the code after the inner scope does not run.
+//! - **Shields**: a shielded scope ignores cancellation of scopes outside it, and can be
+//!   switched while it runs ([`CancelHandle::set_shield`]); the outer scope waits for the
+//!   shielded part to finish before dropping the body. Its own deadline still applies.
 //! - **Children too**: a cancelled scope containing a task group cancels the children and
 //!   completes only once they have all finished, so "the scope returned" means "nothing started
-//!   inside it still runs".
+//!   inside it still runs" — also when the group's body had returned already.
+//! - Deadlines are instants of the runtime's clock ([`current_time`]), so a paused tokio
+//!   clock governs timeouts as it governs sleeps.
 //! - [`move_on_after`] / [`move_on_at`] give `Option<T>`; [`fail_after`] / [`fail_at`] give
 //!   `Result<T, TimeoutError>`, an error only when that deadline was reached.
-//! - The scope that catches a cancellation is the outermost cancelled one (up to a shield);
-//!   [`CancelHandle::cancelled_caught`] tells whether a scope stopped its own body.
+//!   [`lowlevel`] has checkpoints that only deliver or only yield.
+//!
+//! ```
+//! use std::sync::atomic::{AtomicU32, Ordering};
+//! use std::time::Duration;
+//!
+//! # anyio::run(async {
+//! static STEPS: AtomicU32 = AtomicU32::new(0);
+//! let outcome = anyio::move_on_after(Duration::from_millis(20), async {
+//!     anyio::task_group(|tg| async move {
+//!         for _ in 0..3 {
+//!             tg.spawn(async {
+//!                 STEPS.fetch_add(1, Ordering::Relaxed);
+//!                 anyio::sleep_forever().await; // the deadline is delivered here
+//!                 Ok::<_, anyio::BoxError>(())
+//!             })?;
+//!         }
+//!         Ok::<_, anyio::BoxError>(()) // the body returns; the children are still reached
+//!     })
+//!     .await
+//! })
+//! .await;
+//! assert!(outcome.is_none());
+//! assert_eq!(STEPS.load(Ordering::Relaxed), 3);
+//! # }).unwrap();
+//! ```
 //!
 //! # Task groups
 //!
@@ -68,7 +105,12 @@
 //! first failure (`Err` or panic) cancels the rest and is returned; panics are re-raised after
 //! every child finished, as `std::thread::scope` does; dropping the group's future cancels its
 //! children. [`TaskGroup::start`](anyio_core::task::TaskGroup::start) waits until a child
-//! reports readiness through [`TaskStatus::started`].
+//! reports readiness through [`TaskStatus::started`];
+//! [`start_with_handle`](anyio_core::task::TaskGroup::start_with_handle) also returns the
+//! child's [`TaskHandle`], to stop that service alone later. Cancelling the group itself
+//! ([`TaskGroup::cancel`](anyio_core::task::TaskGroup::cancel)) makes it resolve to a
+//! [`TaskGroupError`] that [`is_cancelled`](TaskGroupError::is_cancelled), whether its body
+//! had returned or not.
 //!
 //! # Tests on every backend
 //!

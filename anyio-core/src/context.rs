@@ -42,7 +42,7 @@ impl Lazy {
                 deadline: Some(self.deadline),
             },
         );
-        node.link(parent);
+        Node::link(&node, parent);
         node
     }
 }
@@ -60,36 +60,66 @@ pub(crate) fn mark_shielded_yield() {
     SHIELDED_YIELD.with(|y| y.set(true));
 }
 
-/// As [`lend`], also telling whether the poll ended in a shielded yield. The mark stays set
-/// for the enclosing scopes, which ask in turn.
-pub(crate) fn lend_watching<T>(slot: &mut Option<Frame>, f: impl FnOnce() -> T) -> (T, bool) {
-    let outer = SHIELDED_YIELD.with(|y| y.replace(false));
-    let output = lend(slot, f);
-    let shielded = SHIELDED_YIELD.with(|y| y.replace(outer || y.get()));
-    (output, shielded)
+/// What one poll inside [`enter`] left behind.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entered {
+    /// The poll ended in a shielded yield (see [`mark_shielded_yield`]).
+    pub(crate) shielded_yield: bool,
 }
 
-/// Runs `f` with the frame in `slot` pushed as the innermost scope of this thread, and moves
-/// it back into `slot` afterwards, also when `f` panics (so its owner can still unlink it).
-/// The frame may come back materialized. With no frame, `f` just runs.
-pub(crate) fn lend<T>(slot: &mut Option<Frame>, f: impl FnOnce() -> T) -> T {
+/// Runs `f` with a frame pushed as the innermost scope of this thread: the node in `node`
+/// (moved in and back, so a poll costs no reference-count traffic), or `lazy` if given. The
+/// node, or the node a lazy frame became, is back in `node` afterwards, also when `f`
+/// panics, so its owner can still take it out of the tree. With neither, `f` just runs in the
+/// scopes already on the stack.
+pub(crate) fn enter<T>(
+    node: &mut Option<NodeRef>,
+    lazy: Option<Lazy>,
+    f: impl FnOnce() -> T,
+) -> (T, Entered) {
     struct GiveBack<'a> {
-        slot: &'a mut Option<Frame>,
+        node: &'a mut Option<NodeRef>,
+        pushed: bool,
+        outer_yield: bool,
+    }
+
+    impl GiveBack<'_> {
+        /// Pops the frame into the slot (a lazy frame only if it became a node).
+        fn finish(&mut self) {
+            if std::mem::take(&mut self.pushed) {
+                if let Some(Frame::Node(node)) = STACK.with(|s| s.borrow_mut().pop()) {
+                    *self.node = Some(node);
+                }
+            }
+        }
     }
 
     impl Drop for GiveBack<'_> {
         fn drop(&mut self) {
-            *self.slot = STACK.with(|s| s.borrow_mut().pop());
+            self.finish();
+            // The mark stays set for the enclosing scopes, which ask in turn.
+            SHIELDED_YIELD.with(|y| y.set(y.get() || self.outer_yield));
         }
     }
 
-    // No frame: the code runs in the scopes already on the stack.
-    let Some(frame) = slot.take() else {
-        return f();
+    let frame = match lazy {
+        Some(lazy) => Some(Frame::Lazy(lazy)),
+        None => node.take().map(Frame::Node),
     };
-    STACK.with(|s| s.borrow_mut().push(frame));
-    let _give_back = GiveBack { slot };
-    f()
+    let pushed = frame.is_some();
+    if let Some(frame) = frame {
+        STACK.with(|s| s.borrow_mut().push(frame));
+    }
+    let mut give_back = GiveBack {
+        node,
+        pushed,
+        outer_yield: SHIELDED_YIELD.with(|y| y.replace(false)),
+    };
+    let output = f();
+    let shielded_yield = SHIELDED_YIELD.with(Cell::get);
+    give_back.finish();
+    drop(give_back);
+    (output, Entered { shielded_yield })
 }
 
 /// Whether code polled here must stop: the innermost scope's status.

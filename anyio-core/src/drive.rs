@@ -12,7 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::context::{self, Frame};
+use crate::context;
 use crate::tree::NodeRef;
 
 /// What one poll of a body did.
@@ -26,31 +26,37 @@ pub(crate) enum Driven<T> {
     Dropped,
 }
 
-/// Polls `body` with `node` as the innermost scope. `node` is moved into the context for the
-/// poll and back, so polling costs no reference-count traffic.
+/// Polls `body` with `node` as the innermost scope (see [`context::enter`]).
 pub(crate) fn drive<F: Future>(
     node: &mut Option<NodeRef>,
     mut body: Pin<&mut Option<F>>,
     cx: &mut Context<'_>,
 ) -> Driven<F::Output> {
-    let Some(future) = body.as_mut().as_pin_mut() else {
-        return Driven::Dropped;
-    };
-    let mut frame = node.take().map(Frame::Node);
-    let (polled, shielded_yield) = context::lend_watching(&mut frame, || future.poll(cx));
-    let Some(Frame::Node(back)) = frame else {
-        unreachable!("a node frame comes back as it was lent");
-    };
-    if let Poll::Ready(output) = polled {
-        *node = Some(back);
-        body.set(None);
-        return Driven::Ready(output);
-    }
-    let cancelled = back.register(cx.waker());
-    let drop_now = cancelled && !shielded_yield && !back.has_blockers();
-    *node = Some(back);
-    if !drop_now {
-        return Driven::Pending;
+    loop {
+        let Some(future) = body.as_mut().as_pin_mut() else {
+            return Driven::Dropped;
+        };
+        let current = node.as_ref().expect("the node is back from the context");
+        // A cancellation the body could not have seen (it came in after the body suspended)
+        // is delivered by polling the body once more, not by dropping it unseen.
+        let seen = current.is_effective();
+        let (polled, entered) = context::enter(node, None, || future.poll(cx));
+        if let Poll::Ready(output) = polled {
+            body.set(None);
+            return Driven::Ready(output);
+        }
+        let current = node.as_ref().expect("the node is back from the context");
+        let cancelled = current.register(cx.waker());
+        if !cancelled || entered.shielded_yield {
+            return Driven::Pending;
+        }
+        if !seen {
+            continue;
+        }
+        if current.has_blockers() {
+            return Driven::Pending;
+        }
+        break;
     }
     // Outside the context: the body's destructors run as plain code of the enclosing scope.
     body.set(None);

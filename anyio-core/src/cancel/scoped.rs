@@ -11,7 +11,7 @@ use pin_project_lite::pin_project;
 use super::deadline::DeadlineTimer;
 use super::handle::CancelHandle;
 use crate::backend::Runtime;
-use crate::context::{self, Frame, Lazy};
+use crate::context::{self, Lazy};
 use crate::drive::{drive, Driven};
 use crate::instant;
 use crate::time::current_time;
@@ -198,23 +198,23 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
         match *this.phase {
             Phase::Fresh if this.node.is_none() => {
                 let lazy = enter_lazy::<R>(*this.entry, *this.shield);
+                let seen = lazy.cancelled || (!lazy.shield && context::is_cancelled());
                 let body = this.body.as_mut().as_pin_mut().expect("body present");
-                let mut frame = Some(Frame::Lazy(lazy));
-                let (polled, shielded_yield) = context::lend_watching(&mut frame, || body.poll(cx));
+                let (polled, entered) = context::enter(this.node, Some(lazy), || body.poll(cx));
                 if let Poll::Ready(output) = polled {
-                    if let Some(Frame::Node(node)) = frame {
+                    if let Some(node) = this.node.as_deref() {
                         node.unlink();
                     }
                     *this.phase = Phase::Done;
                     this.body.set(None);
                     return Poll::Ready(Some(output));
                 }
-                let node = match frame.expect("lend gives the frame back") {
+                let shielded_yield = entered.shielded_yield;
+                let node = match this.node.take() {
                     // Something inside needed a parent: the scope is a node already.
-                    Frame::Node(node) => node,
-                    Frame::Lazy(_) => {
-                        let cancelled = lazy.cancelled || (!lazy.shield && context::is_cancelled());
-                        if cancelled && !shielded_yield {
+                    Some(node) => node,
+                    None => {
+                        if seen && !shielded_yield {
                             // Nothing can be below a scope that never became a node.
                             this.body.set(None);
                             let (own, shield) = (lazy.cancelled, lazy.shield);
@@ -230,7 +230,7 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
                                 deadline: Some(lazy.deadline),
                             },
                         );
-                        node.link(context::current_node().as_ref());
+                        Node::link(&node, context::current_node().as_ref());
                         node
                     }
                 };
@@ -240,7 +240,7 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
                 if shielded_yield {
                     return Poll::Pending;
                 }
-                if cancelled {
+                if cancelled && seen {
                     let node = this.node.as_ref().expect("set above");
                     if node.has_blockers() {
                         return Poll::Pending;
@@ -248,15 +248,19 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
                     this.body.set(None);
                     return settle(this.node, this.phase, cx);
                 }
+                // A cancellation that came in after the body suspended is delivered by the
+                // loop below, which polls the body again.
                 let node = this.node.as_ref().expect("set above");
-                if !this.timer.as_mut().poll_expired(node, cx) {
+                if !cancelled && !this.timer.as_mut().poll_expired(node, cx) {
                     return Poll::Pending;
                 }
-                node.cancel_by_deadline();
+                if !cancelled {
+                    node.cancel_by_deadline();
+                }
             }
             Phase::Fresh => {
                 let node = this.node.as_ref().expect("checked above");
-                node.link(context::current_node().as_ref());
+                Node::link(&node, context::current_node().as_ref());
                 enter_node::<R>(node, *this.entry);
                 *this.phase = Phase::Active;
             }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
@@ -120,13 +120,14 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        self.spawn_child(future, None)
+        self.spawn_child(future, None, false)
     }
 
     fn spawn_child<F, T>(
         &self,
         future: F,
         start: Option<Arc<dyn StartSink<E>>>,
+        cancelled: bool,
     ) -> Result<TaskHandle<R, T>, SpawnError>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
@@ -135,8 +136,14 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
         self.shared.child_added()?;
         // The child's node exists and is linked from here on, so a cancellation reaches the
         // child whether or not it has run yet.
-        let node = Node::new(Kind::Task, Sources::default());
-        node.link(Some(self.shared.node()));
+        let node = Node::new(
+            Kind::Task,
+            Sources {
+                cancelled,
+                ..Sources::default()
+            },
+        );
+        Node::link(&node, Some(self.shared.node()));
         let task = ChildTask::new(
             future,
             NodeRef::clone(&node),
@@ -150,9 +157,12 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
     /// Spawns a child built by `f` and waits until it calls
     /// [`TaskStatus::started`], returning the value it passed.
     ///
-    /// Until then, the child's failure is returned by this future (the group carries on), and
-    /// dropping this future cancels the child. After `started`, the child belongs to the group
-    /// like any other.
+    /// The child is spawned when the future is first polled. Until it calls `started`, its
+    /// failure is returned by this future (the group carries on), and it is cancelled along
+    /// with its caller: started from a cancelled scope, it runs only up to its first
+    /// checkpoint; dropping this future cancels it. After `started`, the child belongs to the
+    /// group like any other, and this future returns the value even if the child fails right
+    /// after.
     ///
     /// # Examples
     ///
@@ -191,7 +201,8 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future before the child has started cancels the child (and only that
+    /// Dropping the future before it is polled spawns nothing; dropping it before the child
+    /// has started cancels the child (and only that
     /// child). Once the child has started, dropping it loses only the value passed to
     /// `started`.
     pub fn start<F, Fut, V, T>(&self, f: F) -> StartFuture<V, E>
@@ -204,10 +215,14 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
         let slot = StartSlot::<V, E>::new();
         let status = TaskStatus::new(Arc::clone(&slot) as _);
         let sink: Arc<dyn StartSink<E>> = Arc::clone(&slot) as _;
-        match self.spawn_child(f(status), Some(sink)) {
-            Ok(handle) => StartFuture::new(slot, handle.into_node()),
-            Err(error) => StartFuture::refused(error),
-        }
+        let (group, future) = (self.clone(), f(status));
+        StartFuture::new(
+            slot,
+            Box::new(move |cancelled| {
+                let handle = group.spawn_child(future, Some(sink), cancelled)?;
+                Ok(handle.into_node())
+            }),
+        )
     }
 
     /// As [`start`](Self::start), also returning a [`TaskHandle`] to the started child, to
@@ -257,13 +272,19 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
         let slot = StartSlot::<V, E>::new();
         let status = TaskStatus::new(Arc::clone(&slot) as _);
         let sink: Arc<dyn StartSink<E>> = Arc::clone(&slot) as _;
-        match self.spawn_child(f(status), Some(sink)) {
-            Ok(handle) => {
-                let start = StartFuture::new(slot, NodeRef::clone(handle.node()));
-                StartWithHandle::new(start, Some(handle))
-            }
-            Err(error) => StartWithHandle::new(StartFuture::refused(error), None),
-        }
+        let (group, future) = (self.clone(), f(status));
+        let handle = Arc::new(Mutex::new(None));
+        let keep = Arc::clone(&handle);
+        let start = StartFuture::new(
+            slot,
+            Box::new(move |cancelled| {
+                let spawned = group.spawn_child(future, Some(sink), cancelled)?;
+                let node = NodeRef::clone(spawned.node());
+                *keep.lock().unwrap_or_else(|e| e.into_inner()) = Some(spawned);
+                Ok(node)
+            }),
+        );
+        StartWithHandle::new(start, handle)
     }
 
     /// Cancels the whole group: its body and every child, each dropped at its next
@@ -398,7 +419,6 @@ where
         shared: None,
         value: None,
         body_cancelled: false,
-        waited: false,
         pended: false,
     }
 }
@@ -448,8 +468,6 @@ pin_project! {
         value: Option<Fut::Output>,
         // The body was dropped by a cancellation.
         body_cancelled: bool,
-        // The exit had to wait for children.
-        waited: bool,
         // The future has returned `Pending` at least once.
         pended: bool,
     }
@@ -493,7 +511,7 @@ where
         if let Some(make_body) = this.make_body.take() {
             let runtime = R::current().unwrap_or_else(|e| panic!("{e}"));
             let node = Node::new(Kind::Group, Sources::default());
-            node.link(context::current_node().as_ref());
+            Node::link(&node, context::current_node().as_ref());
             let shared = Arc::new(GroupShared::new(runtime, NodeRef::clone(&node)));
             let group = TaskGroup {
                 shared: Arc::clone(&shared),
@@ -545,7 +563,6 @@ where
                 .as_ref()
                 .expect("the node lives as long as the group");
             if !shared.children_done(cx.waker()) {
-                *this.waited = true;
                 // Keep the node's waker current, so a moved deadline re-arms the timer.
                 node.register(cx.waker());
                 if this.timer.as_mut().poll_expired(node, cx) {
@@ -556,8 +573,8 @@ where
                 return Poll::Pending;
             }
             if !*this.pended {
-                // The exit is a checkpoint even without children to wait for; it yields but,
-                // as in AnyIO, delivers no cancellation when nothing had to be waited for.
+                // The exit is a checkpoint even without children to wait for; an empty
+                // group's yields but, as in AnyIO, delivers no cancellation.
                 *this.pended = true;
                 context::mark_shielded_yield();
                 cx.waker().wake_by_ref();
@@ -581,7 +598,7 @@ where
                     finish(this.node, this.shared);
                     return Poll::Ready(Err(TaskGroupError::cancelled(reason)));
                 }
-                if *this.body_cancelled || *this.waited {
+                if *this.body_cancelled || shared.had_children() {
                     // Where an enclosing cancellation lands: the enclosing scope drops us. A
                     // cancellation lifted meanwhile (a shield switched on) wakes us again.
                     node.register(cx.waker());

@@ -2,7 +2,7 @@
 //! the failures they report.
 
 use std::any::Any;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
@@ -28,6 +28,8 @@ pub(crate) struct GroupShared<R, E> {
     node: NodeRef,
     /// Children not yet finished, plus [`CLOSED`].
     live: AtomicUsize,
+    /// A child was ever spawned: the group's exit is then a full checkpoint.
+    had_children: AtomicBool,
     failures: Mutex<Failures<E>>,
 }
 
@@ -37,6 +39,7 @@ impl<R: Runtime, E> GroupShared<R, E> {
             runtime,
             node,
             live: AtomicUsize::new(0),
+            had_children: AtomicBool::new(false),
             failures: Mutex::new(Failures {
                 errors: Vec::new(),
                 panic: None,
@@ -78,6 +81,10 @@ impl<R: Runtime, E> GroupShared<R, E> {
         std::mem::take(&mut self.lock().errors)
     }
 
+    pub(crate) fn had_children(&self) -> bool {
+        self.had_children.load(SeqCst)
+    }
+
     pub(crate) fn running_children(&self) -> usize {
         self.live.load(SeqCst) & !CLOSED
     }
@@ -92,6 +99,7 @@ impl<R: Runtime, E> GroupShared<R, E> {
             self.live.fetch_sub(1, SeqCst);
             return Err(SpawnError::new());
         }
+        self.had_children.store(true, SeqCst);
         Ok(())
     }
 

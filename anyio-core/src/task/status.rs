@@ -10,6 +10,7 @@ use std::task::{Context, Poll, Waker};
 use super::handle::TaskHandle;
 use super::shared::Panic;
 use crate::backend::Runtime;
+use crate::context;
 use crate::error::{SpawnError, StartError};
 use crate::tree::NodeRef;
 
@@ -223,24 +224,20 @@ impl<V> fmt::Debug for TaskStatus<V> {
 #[must_use = "futures do nothing unless polled"]
 pub struct StartFuture<V, E> {
     slot: Option<Arc<StartSlot<V, E>>>,
+    /// Spawns the child on the first poll, told whether the caller is cancelled by then.
+    spawn: Option<SpawnStart>,
     child: Option<NodeRef>,
-    refused: Option<SpawnError>,
 }
 
+/// Spawns a `start` child, born cancelled if asked; its node, or why it could not be spawned.
+pub(crate) type SpawnStart = Box<dyn FnOnce(bool) -> Result<NodeRef, SpawnError> + Send>;
+
 impl<V, E> StartFuture<V, E> {
-    pub(crate) fn new(slot: Arc<StartSlot<V, E>>, child: NodeRef) -> Self {
+    pub(crate) fn new(slot: Arc<StartSlot<V, E>>, spawn: SpawnStart) -> Self {
         Self {
             slot: Some(slot),
-            child: Some(child),
-            refused: None,
-        }
-    }
-
-    pub(crate) fn refused(error: SpawnError) -> Self {
-        Self {
-            slot: None,
+            spawn: Some(spawn),
             child: None,
-            refused: Some(error),
         }
     }
 }
@@ -251,8 +248,17 @@ impl<V, E> Future for StartFuture<V, E> {
     type Output = Result<V, StartError<E>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(error) = self.refused.take() {
-            return Poll::Ready(Err(StartError::Spawn(error)));
+        if let Some(spawn) = self.spawn.take() {
+            // Until it calls `started`, the child belongs to its caller's cancel scope as well:
+            // a caller already cancelled starts it cancelled, so it runs to its first
+            // checkpoint only; a caller cancelled later drops this future, which cancels it.
+            match spawn(context::is_cancelled()) {
+                Ok(child) => self.child = Some(child),
+                Err(error) => {
+                    self.slot = None;
+                    return Poll::Ready(Err(StartError::Spawn(error)));
+                }
+            }
         }
         let slot = Arc::clone(
             self.slot
@@ -348,11 +354,14 @@ impl<V, E> fmt::Debug for StartFuture<V, E> {
 #[must_use = "futures do nothing unless polled"]
 pub struct StartWithHandle<R: Runtime, V, T: Send + 'static, E> {
     start: StartFuture<V, E>,
-    handle: Option<TaskHandle<R, T>>,
+    handle: HandleSlot<R, T>,
 }
 
+/// Where the spawn of a [`StartWithHandle`] leaves the child's handle.
+pub(crate) type HandleSlot<R, T> = Arc<Mutex<Option<TaskHandle<R, T>>>>;
+
 impl<R: Runtime, V, T: Send + 'static, E> StartWithHandle<R, V, T, E> {
-    pub(crate) fn new(start: StartFuture<V, E>, handle: Option<TaskHandle<R, T>>) -> Self {
+    pub(crate) fn new(start: StartFuture<V, E>, handle: HandleSlot<R, T>) -> Self {
         Self { start, handle }
     }
 }
@@ -367,6 +376,8 @@ impl<R: Runtime, V, T: Send + 'static, E> Future for StartWithHandle<R, V, T, E>
         let value = std::task::ready!(Pin::new(&mut this.start).poll(cx))?;
         let handle = this
             .handle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
             .take()
             .expect("a started child has a handle, taken once");
         Poll::Ready(Ok((value, handle)))
@@ -377,7 +388,6 @@ impl<R: Runtime, V, T: Send + 'static, E> fmt::Debug for StartWithHandle<R, V, T
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StartWithHandle")
             .field("start", &self.start)
-            .field("handle", &self.handle)
-            .finish()
+            .finish_non_exhaustive()
     }
 }

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Waker};
 
-use crate::context::{self, Frame};
+use crate::context;
 use crate::tree::NodeRef;
 
 /// A future sent by the thread, which reports its output through a channel of its own.
@@ -108,9 +108,10 @@ impl Servicer {
             self.running.clear();
             return;
         }
-        let mut frame = link.scope.clone().map(Frame::Node);
+        let mut scope = link.scope.clone();
         self.running.retain_mut(|request| {
-            context::lend(&mut frame, || request.as_mut().poll(cx)).is_pending()
+            let (polled, _) = context::enter(&mut scope, None, || request.as_mut().poll(cx));
+            polled.is_pending()
         });
     }
 }

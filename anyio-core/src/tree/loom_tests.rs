@@ -39,18 +39,26 @@ fn node(kind: Kind) -> NodeRef {
     Node::new(kind, Sources::default())
 }
 
+/// What the owners do when they finish: take their nodes out of the tree, innermost first
+/// (a node left linked keeps a reference cycle with its parent, which loom reports as a leak).
+fn finish(nodes: &[&NodeRef]) {
+    for node in nodes {
+        node.unlink();
+    }
+}
+
 #[test]
 fn a_cancel_racing_a_childs_link_and_first_poll_reaches_it() {
     loom::model(|| {
         let group = node(Kind::Group);
-        group.link(None);
+        Node::link(&group, None);
         let canceller = {
             let group = group.clone();
             thread::spawn(move || group.cancel(None))
         };
         // Spawn: the child's node is linked, then the child is first polled on this thread.
         let child = node(Kind::Task);
-        child.link(Some(&group));
+        Node::link(&child, Some(&group));
         wait_until_cancelled(&child);
         canceller.join().unwrap();
         assert!(child.is_effective());
@@ -63,20 +71,21 @@ fn a_cancel_racing_a_childs_link_and_first_poll_reaches_it() {
 fn a_grandchild_linked_during_propagation_is_reached() {
     loom::model(|| {
         let root = node(Kind::Scope);
-        root.link(None);
+        Node::link(&root, None);
         let group = node(Kind::Group);
-        group.link(Some(&root));
+        Node::link(&group, Some(&root));
         let canceller = {
             let root = root.clone();
             thread::spawn(move || root.cancel(None))
         };
         let child = node(Kind::Task);
-        child.link(Some(&group));
+        Node::link(&child, Some(&group));
         let grandchild = node(Kind::Scope);
-        grandchild.link(Some(&child));
+        Node::link(&grandchild, Some(&child));
         wait_until_cancelled(&grandchild);
         canceller.join().unwrap();
         assert!(group.is_effective() && child.is_effective());
+        finish(&[&grandchild, &child, &group]);
     });
 }
 
@@ -84,11 +93,11 @@ fn a_grandchild_linked_during_propagation_is_reached() {
 fn a_shield_switched_while_an_outer_cancel_propagates_ends_consistent() {
     loom::model(|| {
         let outer = node(Kind::Scope);
-        outer.link(None);
+        Node::link(&outer, None);
         let middle = node(Kind::Scope);
-        middle.link(Some(&outer));
+        Node::link(&middle, Some(&outer));
         let leaf = node(Kind::Task);
-        leaf.link(Some(&middle));
+        Node::link(&leaf, Some(&middle));
         let canceller = {
             let outer = outer.clone();
             thread::spawn(move || outer.cancel(None))
@@ -107,6 +116,7 @@ fn a_shield_switched_while_an_outer_cancel_propagates_ends_consistent() {
         assert!(outer.is_effective());
         assert!(!middle.is_effective(), "the shield is on at the end");
         assert!(!leaf.is_effective());
+        finish(&[&leaf, &middle]);
     });
 }
 
@@ -114,7 +124,7 @@ fn a_shield_switched_while_an_outer_cancel_propagates_ends_consistent() {
 fn a_shield_switched_off_lets_the_outer_cancel_through() {
     loom::model(|| {
         let outer = node(Kind::Scope);
-        outer.link(None);
+        Node::link(&outer, None);
         let middle = Node::new(
             Kind::Scope,
             Sources {
@@ -122,9 +132,9 @@ fn a_shield_switched_off_lets_the_outer_cancel_through() {
                 ..Sources::default()
             },
         );
-        middle.link(Some(&outer));
+        Node::link(&middle, Some(&outer));
         let leaf = node(Kind::Task);
-        leaf.link(Some(&middle));
+        Node::link(&leaf, Some(&middle));
         let canceller = {
             let outer = outer.clone();
             thread::spawn(move || outer.cancel(None))
@@ -137,6 +147,7 @@ fn a_shield_switched_off_lets_the_outer_cancel_through() {
         canceller.join().unwrap();
         unshield.join().unwrap();
         assert!(middle.is_effective());
+        finish(&[&leaf, &middle]);
     });
 }
 
@@ -144,11 +155,11 @@ fn a_shield_switched_off_lets_the_outer_cancel_through() {
 fn a_body_ending_while_its_children_are_cancelled_unlinks_cleanly() {
     loom::model(|| {
         let group = node(Kind::Group);
-        group.link(None);
+        Node::link(&group, None);
         let children: Vec<_> = (0..2)
             .map(|_| {
                 let child = node(Kind::Task);
-                child.link(Some(&group));
+                Node::link(&child, Some(&group));
                 child
             })
             .collect();
@@ -173,9 +184,9 @@ fn a_body_ending_while_its_children_are_cancelled_unlinks_cleanly() {
 fn a_group_dropped_out_of_the_tree_while_a_child_links_below_it() {
     loom::model(|| {
         let scope = node(Kind::Scope);
-        scope.link(None);
+        Node::link(&scope, None);
         let group = node(Kind::Group);
-        group.link(Some(&scope));
+        Node::link(&group, Some(&scope));
         // Dropping the group's future: cancel its node and take it out of the tree, while a
         // child spawned from another thread links below it.
         let dropper = {
@@ -186,10 +197,10 @@ fn a_group_dropped_out_of_the_tree_while_a_child_links_below_it() {
             })
         };
         let child = node(Kind::Task);
-        child.link(Some(&group));
+        Node::link(&child, Some(&group));
         wait_until_cancelled(&child);
         dropper.join().unwrap();
-        child.unlink();
+        finish(&[&child]);
         assert_eq!(scope.child_count(), 0);
         assert_eq!(group.child_count(), 0);
     });

@@ -207,20 +207,20 @@ impl Node {
         self.deadline.store(nanos, Release);
     }
 
-    /// Links the node below `parent` (or makes it a root) and computes its status.
-    pub(crate) fn link(self: &Arc<Self>, parent: Option<&Arc<Node>>) {
+    /// Links `node` below `parent` (or makes it a root) and computes its status.
+    pub(crate) fn link(node: &NodeRef, parent: Option<&NodeRef>) {
         if let Some(parent) = parent {
-            self.lock().parent = Some(Arc::clone(parent));
+            node.lock().parent = Some(NodeRef::clone(parent));
             {
                 let mut siblings = parent.lock();
                 let index = u32::try_from(siblings.children.len())
                     .expect("fewer than 2^32 nodes below one node");
-                self.index.store(index, Relaxed);
-                siblings.children.push(Arc::clone(self));
-                self.state.fetch_or(LINKED, AcqRel);
+                node.index.store(index, Relaxed);
+                siblings.children.push(NodeRef::clone(node));
+                node.state.fetch_or(LINKED, AcqRel);
             }
         }
-        self.recompute_and_propagate();
+        node.recompute_and_propagate();
     }
 
     /// Takes the node out of its parent's children; the node keeps its status. Idempotent.
@@ -246,16 +246,16 @@ impl Node {
 
     /// Cancels the node: sets its source and propagates the status to every node below it
     /// (up to shields), waking each whose status changed. Idempotent; the first reason stays.
-    pub(crate) fn cancel(self: &Arc<Self>, reason: Option<Reason>) {
+    pub(crate) fn cancel(&self, reason: Option<Reason>) {
         self.cancel_with(reason, false);
     }
 
     /// Cancels the node because its deadline passed.
-    pub(crate) fn cancel_by_deadline(self: &Arc<Self>) {
+    pub(crate) fn cancel_by_deadline(&self) {
         self.cancel_with(None, true);
     }
 
-    fn cancel_with(self: &Arc<Self>, reason: Option<Reason>, by_deadline: bool) {
+    fn cancel_with(&self, reason: Option<Reason>, by_deadline: bool) {
         let mut inner = self.lock();
         if self.flags() & CANCEL_CALLED != 0 {
             return;
@@ -271,7 +271,7 @@ impl Node {
     }
 
     /// Switches the shield; effective at once in both directions.
-    pub(crate) fn set_shield(self: &Arc<Self>, shield: bool) {
+    pub(crate) fn set_shield(&self, shield: bool) {
         let inner = self.lock();
         if shield {
             self.state.fetch_or(SHIELD, AcqRel);
@@ -281,7 +281,7 @@ impl Node {
         self.recompute_locked_and_propagate(inner);
     }
 
-    fn recompute_and_propagate(self: &Arc<Self>) {
+    fn recompute_and_propagate(&self) {
         let inner = self.lock();
         self.recompute_locked_and_propagate(inner);
     }
@@ -405,12 +405,16 @@ impl Node {
 
     /// The earliest deadline that applies inside this node, up to and including the nearest
     /// shield; a cancelled node counts as a deadline already past.
-    pub(crate) fn effective_deadline(self: &Arc<Self>) -> Option<Instant> {
+    pub(crate) fn effective_deadline(&self) -> Option<Instant> {
         if self.is_effective() {
             return Some(instant::past());
         }
-        let mut earliest = instant::NEVER;
-        let mut node = Some(Arc::clone(self));
+        let mut earliest = self.deadline_nanos();
+        let mut node = if self.is_shielded() {
+            None
+        } else {
+            self.lock().parent.clone()
+        };
         while let Some(current) = node {
             earliest = earliest.min(current.deadline_nanos());
             if current.is_shielded() {
