@@ -1,7 +1,9 @@
 //! The cases: what each one measures, on which runtimes, and its target ratio.
 
+mod cancel;
 mod channels;
 mod fs;
+mod parked;
 mod sync;
 mod tasks;
 mod tcp;
@@ -10,6 +12,7 @@ mod threads;
 use std::time::Duration;
 
 use crate::harness::Rt;
+use cancel::*;
 use channels::*;
 use fs::*;
 use sync::*;
@@ -81,6 +84,14 @@ pub(crate) fn cases() -> Vec<Case> {
             unit: Unit::Millis,
             facade: sleep_only_facade,
             native: sleep_native,
+        },
+        Case {
+            name: "cancel_10k_sleeping",
+            backends: &Rt::ALL,
+            target: 1.2,
+            unit: Unit::Millis,
+            facade: cancel_facade,
+            native: cancel_native,
         },
         Case {
             name: "channel_1m_vs_tokio_mpsc",
