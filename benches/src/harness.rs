@@ -52,6 +52,19 @@ where
     start.elapsed()
 }
 
+/// Runs `work` once to warm up, then once more, and returns the time that run measured itself.
+///
+/// For cases whose run has a setup phase that must not be timed (spawning and parking
+/// thousands of tasks before cancelling them): the work times only its own timed part.
+async fn warm_then_self_time<F, Fut>(work: F) -> Duration
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Duration>,
+{
+    work().await;
+    work().await
+}
+
 /// One facade sample: enters `rt` through `anyio::run_with` and times `work` inside it.
 pub(crate) fn on_facade<F, Fut>(rt: Rt, work: F) -> Duration
 where
@@ -59,6 +72,16 @@ where
     Fut: Future<Output = ()> + Send,
 {
     anyio::run_with(rt.anyio(), warm_then_time(work)).expect("anyio::run_with failed")
+}
+
+/// As [`on_facade`], but `work` returns the time of its own timed part (see
+/// [`warm_then_self_time`]), which becomes the sample.
+pub(crate) fn on_facade_self_timed<F, Fut>(rt: Rt, work: F) -> Duration
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Duration> + Send,
+{
+    anyio::run_with(rt.anyio(), warm_then_self_time(work)).expect("anyio::run_with failed")
 }
 
 /// One native sample: enters `rt` the way an application using it directly would, configured
@@ -76,17 +99,32 @@ where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send,
 {
-    let sample = warm_then_time(work);
+    block_on_native(rt, warm_then_time(work))
+}
+
+/// As [`on_native`], but `work` returns the time of its own timed part (see
+/// [`warm_then_self_time`]), which becomes the sample.
+pub(crate) fn on_native_self_timed<F, Fut>(rt: Rt, work: F) -> Duration
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Duration> + Send,
+{
+    block_on_native(rt, warm_then_self_time(work))
+}
+
+/// Enters `rt` natively as described at [`on_native`] and runs `future` to completion there,
+/// without warm-up or timing.
+pub(crate) fn block_on_native<T>(rt: Rt, future: impl Future<Output = T>) -> T {
     match rt {
         Rt::Tokio => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .expect("failed to start a tokio runtime")
-            .block_on(sample),
-        Rt::AsyncStd => async_std::task::block_on(sample),
+            .block_on(future),
+        Rt::AsyncStd => async_std::task::block_on(future),
         Rt::Smol => {
             start_native_smol();
-            async_io::block_on(NATIVE_SMOL.run(sample))
+            async_io::block_on(NATIVE_SMOL.run(future))
         }
     }
 }

@@ -7,24 +7,29 @@
 //!
 //! For every selected backend and case it takes `rounds` samples of each side, interleaved
 //! (facade, native, facade, native, ...), and prints a markdown table of the medians, the
-//! ratio facade/native, the case's target ratio and whether it is met. Every sample enters
-//! the runtime first, runs the work once untimed to warm up, then times one more run; runtime
-//! start-up and shutdown are never timed. What each case measures is described in
-//! `docs/benchmarks.md`.
+//! ratio facade/native, the case's target ratio and whether it is met. Every timed sample
+//! enters the runtime first, runs the work once untimed to warm up, then times one more run;
+//! runtime start-up and shutdown are never timed. A memory sample (`park_1m`) is one fresh
+//! child process of this binary instead, which reports its own peak RSS. What each case
+//! measures is described in `docs/benchmarks.md`.
 //!
 //! Adding a case: write one function per side with the signature `fn(Rt) -> Duration` (use
 //! [`harness::on_facade`] and [`harness::on_native`] so the runtime entry and timing stay identical across
-//! cases) and list it in [`cases::cases`].
+//! cases, or their `_self_timed` variants when a run has a setup phase that must stay untimed)
+//! and list it in [`cases::cases`] as a [`cases::Side::Time`]. Memory cases
+//! ([`cases::Side::Memory`]) measure each sample in a fresh child process instead.
 
 mod cases;
 mod harness;
+mod stats;
 
 use std::num::NonZeroUsize;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use cases::{cases, Case, Unit};
+use cases::{cases, park_child_main, Case, Sample, Unit, PARK_CHILD_FLAG};
 use harness::Rt;
+use stats::{median_sample, spread_percent};
 
 /// Default number of samples per side and case.
 const DEFAULT_ROUNDS: usize = 7;
@@ -40,27 +45,17 @@ struct Outcome {
     case: &'static str,
     unit: Unit,
     target: f64,
-    facade: Duration,
-    native: Duration,
+    facade: Sample,
+    native: Sample,
 }
 
 impl Outcome {
     fn ratio(&self) -> f64 {
-        self.facade.as_secs_f64() / self.native.as_secs_f64()
+        self.facade.value() / self.native.value()
     }
 
     fn met(&self) -> bool {
         self.ratio() <= self.target
-    }
-}
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort_unstable();
-    let mid = samples.len() / 2;
-    if samples.len() % 2 == 1 {
-        samples[mid]
-    } else {
-        (samples[mid - 1] + samples[mid]) / 2
     }
 }
 
@@ -69,25 +64,30 @@ fn run_case(case: &Case, rt: Rt, rounds: usize) -> Outcome {
     let mut facade = Vec::with_capacity(rounds);
     let mut native = Vec::with_capacity(rounds);
     for _ in 0..rounds {
-        facade.push((case.facade)(rt));
-        native.push((case.native)(rt));
+        facade.push(case.facade.sample(rt));
+        native.push(case.native.sample(rt));
     }
-    let show = |samples: &[Duration]| {
+    let show = |samples: &[Sample]| {
         samples
             .iter()
-            .map(|&t| case.unit.format(t))
+            .map(|&s| case.unit.format(s))
             .collect::<Vec<_>>()
             .join(", ")
     };
     eprintln!("  facade: {}", show(&facade));
     eprintln!("  native: {}", show(&native));
+    eprintln!(
+        "  spread (max - min) / median: facade {:.1} %, native {:.1} %",
+        spread_percent(&facade),
+        spread_percent(&native)
+    );
     Outcome {
         backend: rt,
         case: case.name,
         unit: case.unit,
         target: case.target,
-        facade: median(&mut facade),
-        native: median(&mut native),
+        facade: median_sample(&facade),
+        native: median_sample(&native),
     }
 }
 
@@ -184,6 +184,11 @@ fn parse_options() -> Result<Options, String> {
 }
 
 fn main() -> ExitCode {
+    // A `park_1m` sample runs in a child process of this binary: see `cases/memory.rs`.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(PARK_CHILD_FLAG) {
+        return park_child_main(&args[1..]);
+    }
     let options = match parse_options() {
         Ok(options) => options,
         Err(message) => {

@@ -1,7 +1,10 @@
 //! The cases: what each one measures, on which runtimes, and its target ratio.
 
+mod cancel;
 mod channels;
 mod fs;
+mod memory;
+mod parked;
 mod sync;
 mod tasks;
 mod tcp;
@@ -10,27 +13,76 @@ mod threads;
 use std::time::Duration;
 
 use crate::harness::Rt;
+use cancel::*;
 use channels::*;
 use fs::*;
+pub(crate) use memory::{park_child_main, Footprint, PARK_CHILD_FLAG};
+use memory::{park_facade, park_native};
 use sync::*;
 use tasks::*;
 use tcp::*;
 use threads::*;
 
-/// How a case's times are reported.
+/// How a case's samples are reported.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Unit {
     /// Wall time of one run, in milliseconds.
     Millis,
     /// Wall time of one run divided by this many operations, in nanoseconds.
     NanosPerOp(u64),
+    /// Memory ([`Side::Memory`]): the peak RSS in MB (10^6 bytes) and the bytes it grew by
+    /// per parked child; the ratio compares the bytes per child.
+    BytesPerChild,
+}
+
+/// One sample of one side, as its [`Side`] returned it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Sample {
+    Time(Duration),
+    Memory(Footprint),
+}
+
+impl Sample {
+    /// The figure the ratio compares: seconds, or bytes per child.
+    pub(crate) fn value(self) -> f64 {
+        match self {
+            Sample::Time(time) => time.as_secs_f64(),
+            Sample::Memory(footprint) => footprint.per_child,
+        }
+    }
 }
 
 impl Unit {
-    pub(crate) fn format(self, time: Duration) -> String {
+    pub(crate) fn format(self, sample: Sample) -> String {
+        match (self, sample) {
+            (Unit::Millis, Sample::Time(time)) => format!("{:.2} ms", time.as_secs_f64() * 1e3),
+            (Unit::NanosPerOp(ops), Sample::Time(time)) => {
+                format!("{:.1} ns/op", time.as_secs_f64() * 1e9 / ops as f64)
+            }
+            (Unit::BytesPerChild, Sample::Memory(footprint)) => format!(
+                "{:.1} MB peak, {:.1} B/child",
+                footprint.peak as f64 / 1e6,
+                footprint.per_child
+            ),
+            (unit, sample) => panic!("unit {unit:?} cannot show {sample:?}"),
+        }
+    }
+}
+
+/// How one side of a case takes a sample.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Side {
+    /// Times one run in this process (units `Millis` and `NanosPerOp`).
+    Time(fn(Rt) -> Duration),
+    /// Measures one run's memory in a fresh child process (unit `BytesPerChild`).
+    Memory(fn(Rt) -> Footprint),
+}
+
+impl Side {
+    pub(crate) fn sample(self, rt: Rt) -> Sample {
         match self {
-            Unit::Millis => format!("{:.2} ms", time.as_secs_f64() * 1e3),
-            Unit::NanosPerOp(ops) => format!("{:.1} ns/op", time.as_secs_f64() * 1e9 / ops as f64),
+            Side::Time(side) => Sample::Time(side(rt)),
+            Side::Memory(side) => Sample::Memory(side(rt)),
         }
     }
 }
@@ -44,8 +96,8 @@ pub(crate) struct Case {
     /// The largest acceptable median facade/native ratio.
     pub(crate) target: f64,
     pub(crate) unit: Unit,
-    pub(crate) facade: fn(Rt) -> Duration,
-    pub(crate) native: fn(Rt) -> Duration,
+    pub(crate) facade: Side,
+    pub(crate) native: Side,
 }
 
 pub(crate) fn cases() -> Vec<Case> {
@@ -53,138 +105,162 @@ pub(crate) fn cases() -> Vec<Case> {
         Case {
             name: "spawn_join_100k",
             backends: &Rt::ALL,
-            target: 1.15,
+            target: 1.1,
             unit: Unit::Millis,
-            facade: spawn_join_facade,
-            native: spawn_join_native,
+            facade: Side::Time(spawn_join_facade),
+            native: Side::Time(spawn_join_native),
+        },
+        Case {
+            name: "spawn_join_100k_vs_joinset",
+            backends: &[Rt::Tokio],
+            target: 1.0,
+            unit: Unit::Millis,
+            facade: Side::Time(spawn_join_facade),
+            native: Side::Time(spawn_join_joinset),
         },
         Case {
             name: "sleep_10k_1ms",
             backends: &Rt::ALL,
-            target: 1.05,
+            target: 1.15,
             unit: Unit::Millis,
-            facade: sleep_facade,
-            native: sleep_native,
+            facade: Side::Time(sleep_facade),
+            native: Side::Time(sleep_native),
         },
         Case {
             name: "sleep_only_10k_1ms",
             backends: &Rt::ALL,
             target: 1.05,
             unit: Unit::Millis,
-            facade: sleep_only_facade,
-            native: sleep_native,
+            facade: Side::Time(sleep_only_facade),
+            native: Side::Time(sleep_native),
+        },
+        Case {
+            name: "cancel_10k_sleeping",
+            backends: &Rt::ALL,
+            target: 1.2,
+            unit: Unit::Millis,
+            facade: Side::Time(cancel_facade),
+            native: Side::Time(cancel_native),
+        },
+        Case {
+            name: "park_1m",
+            backends: &Rt::ALL,
+            target: 1.25,
+            unit: Unit::BytesPerChild,
+            facade: Side::Memory(park_facade),
+            native: Side::Memory(park_native),
         },
         Case {
             name: "channel_1m_vs_tokio_mpsc",
             backends: &Rt::ALL,
             target: 1.0,
             unit: Unit::Millis,
-            facade: channel_facade,
-            native: channel_tokio_mpsc,
+            facade: Side::Time(channel_facade),
+            native: Side::Time(channel_tokio_mpsc),
         },
         Case {
             name: "channel_1m_vs_async_channel",
             backends: &Rt::ALL,
             target: 1.0,
             unit: Unit::Millis,
-            facade: channel_facade,
-            native: channel_async_channel,
+            facade: Side::Time(channel_facade),
+            native: Side::Time(channel_async_channel),
         },
         Case {
             name: "channel_1m_vs_flume",
             backends: &Rt::ALL,
             target: 1.0,
             unit: Unit::Millis,
-            facade: channel_facade,
-            native: channel_flume,
+            facade: Side::Time(channel_facade),
+            native: Side::Time(channel_flume),
         },
         Case {
             name: "ping_pong_vs_tokio_mpsc",
             backends: &Rt::ALL,
             target: 1.1,
             unit: Unit::Millis,
-            facade: ping_pong_facade,
-            native: ping_pong_tokio_mpsc,
+            facade: Side::Time(ping_pong_facade),
+            native: Side::Time(ping_pong_tokio_mpsc),
         },
         Case {
             name: "ping_pong_vs_async_channel",
             backends: &Rt::ALL,
             target: 1.1,
             unit: Unit::Millis,
-            facade: ping_pong_facade,
-            native: ping_pong_async_channel,
+            facade: Side::Time(ping_pong_facade),
+            native: Side::Time(ping_pong_async_channel),
         },
         Case {
             name: "ping_pong_vs_flume",
             backends: &Rt::ALL,
             target: 1.1,
             unit: Unit::Millis,
-            facade: ping_pong_facade,
-            native: ping_pong_flume,
+            facade: Side::Time(ping_pong_facade),
+            native: Side::Time(ping_pong_flume),
         },
         Case {
             name: "lock_uncontended",
             backends: &Rt::ALL,
             target: 1.1,
             unit: Unit::NanosPerOp(LOCK_OPS),
-            facade: lock_facade,
-            native: lock_tokio_mutex,
+            facade: Side::Time(lock_facade),
+            native: Side::Time(lock_tokio_mutex),
         },
         Case {
             name: "move_on_after_ready",
             backends: &[Rt::Tokio],
-            target: 1.2,
+            target: 1.1,
             unit: Unit::NanosPerOp(TIMEOUT_OPS),
-            facade: move_on_after_facade,
-            native: timeout_native,
+            facade: Side::Time(move_on_after_facade),
+            native: Side::Time(timeout_native),
         },
         Case {
             name: "tcp_echo_64b",
             backends: &Rt::ALL,
             target: 1.05,
             unit: Unit::NanosPerOp(ECHO_N),
-            facade: echo_facade,
-            native: echo_native,
+            facade: Side::Time(echo_facade),
+            native: Side::Time(echo_native),
         },
         Case {
             name: "tcp_echo_64b_receive_bytes",
             backends: &Rt::ALL,
             target: 1.1,
             unit: Unit::NanosPerOp(ECHO_N),
-            facade: echo_facade_bytes,
-            native: echo_native,
+            facade: Side::Time(echo_facade_bytes),
+            native: Side::Time(echo_native),
         },
         Case {
             name: "tcp_bulk_256mib",
             backends: &Rt::ALL,
             target: 1.05,
             unit: Unit::Millis,
-            facade: bulk_facade,
-            native: bulk_native,
+            facade: Side::Time(bulk_facade),
+            native: Side::Time(bulk_native),
         },
         Case {
             name: "tcp_bulk_256mib_receive_bytes",
             backends: &Rt::ALL,
             target: 1.1,
             unit: Unit::Millis,
-            facade: bulk_facade_bytes,
-            native: bulk_native,
+            facade: Side::Time(bulk_facade_bytes),
+            native: Side::Time(bulk_native),
         },
         Case {
             name: "fs_read_64mib",
             backends: &Rt::ALL,
             target: 1.1,
             unit: Unit::Millis,
-            facade: fs_read_facade,
-            native: fs_read_native,
+            facade: Side::Time(fs_read_facade),
+            native: Side::Time(fs_read_native),
         },
         Case {
             name: "to_thread_trivial",
             backends: &Rt::ALL,
             target: 1.1,
             unit: Unit::NanosPerOp(TO_THREAD_N),
-            facade: to_thread_facade,
-            native: to_thread_native,
+            facade: Side::Time(to_thread_facade),
+            native: Side::Time(to_thread_native),
         },
     ]
 }

@@ -51,6 +51,22 @@ pub(crate) fn spawn_join_native(rt: Rt) -> Duration {
     }
 }
 
+/// `SPAWN_N` trivial tasks spawned into one `tokio::task::JoinSet`, joined with `join_next`
+/// until it returns `None`: tokio's own structured way to own a set of children, the closest
+/// native counterpart of a task group.
+pub(crate) fn spawn_join_joinset(rt: Rt) -> Duration {
+    assert_eq!(rt, Rt::Tokio, "JoinSet needs tokio");
+    on_native(rt, || async {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..SPAWN_N {
+            set.spawn(async {});
+        }
+        while let Some(joined) = set.join_next().await {
+            joined.expect("task failed");
+        }
+    })
+}
+
 /// One task group of `SLEEP_N` children, each `anyio::sleep(SLEEP_FOR)`.
 pub(crate) fn sleep_facade(rt: Rt) -> Duration {
     on_facade(rt, || async {
