@@ -260,7 +260,7 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
             }
             Phase::Fresh => {
                 let node = this.node.as_ref().expect("checked above");
-                Node::link(&node, context::current_node().as_ref());
+                Node::link(node, context::current_node().as_ref());
                 enter_node::<R>(node, *this.entry);
                 *this.phase = Phase::Active;
             }
