@@ -40,6 +40,9 @@ pub(crate) fn drive<F: Future>(
         // A cancellation the body could not have seen (it came in after the body suspended)
         // is delivered by polling the body once more, not by dropping it unseen.
         let seen = current.is_effective();
+        // Likewise something below that finishes during the poll (a group's last child) may
+        // leave a result the body has not seen yet (that group's failures).
+        let blocked = seen && current.has_blockers();
         let (polled, entered) = context::enter(node, None, || future.poll(cx));
         if let Poll::Ready(output) = polled {
             body.set(None);
@@ -55,6 +58,9 @@ pub(crate) fn drive<F: Future>(
         }
         if current.has_blockers() {
             return Driven::Pending;
+        }
+        if blocked {
+            continue;
         }
         break;
     }

@@ -3,6 +3,9 @@
 use std::fmt;
 use std::time::Instant;
 
+use crate::backend::Runtime;
+use crate::instant;
+use crate::time::current_time;
 use crate::tree::{NodeRef, Reason};
 
 /// The reason a deadline gives, in [`CancelHandle::cancel_reason`] and errors.
@@ -39,11 +42,31 @@ pub(crate) const DEADLINE_REASON: &str = "deadline exceeded";
 #[derive(Clone)]
 pub struct CancelHandle {
     node: NodeRef,
+    /// The clock of the runtime serving the scope, so a deadline read through the handle is on
+    /// that clock.
+    now: fn() -> Instant,
 }
 
 impl CancelHandle {
-    pub(crate) fn new(node: NodeRef) -> Self {
-        Self { node }
+    pub(crate) fn new<R: Runtime>(node: NodeRef) -> Self {
+        Self {
+            node,
+            now: current_time::<R>,
+        }
+    }
+
+    /// Delivers a deadline that has passed without the scope's owner noticing yet (it has not
+    /// been entered, or is busy between checkpoints), as reading `cancel_called` in Trio does.
+    /// A deadline that passes after the scope finished does not count.
+    fn deadline_check(&self) {
+        let deadline = self.node.deadline_nanos();
+        if !self.node.cancel_called()
+            && !self.node.has_exited()
+            && deadline != instant::NEVER
+            && deadline <= instant::to_nanos((self.now)())
+        {
+            self.node.cancel_by_deadline();
+        }
     }
 
     /// Cancels the scope. Idempotent.
@@ -108,13 +131,16 @@ impl CancelHandle {
     /// # }).unwrap();
     /// ```
     pub fn cancel_reason(&self) -> Option<String> {
+        self.deadline_check();
         if self.node.cancelled_by_deadline() {
             return Some(DEADLINE_REASON.to_string());
         }
         self.node.reason().map(|reason| reason.to_string())
     }
 
-    /// Whether [`cancel`](Self::cancel) has been called or the scope's deadline has passed.
+    /// Whether [`cancel`](Self::cancel) has been called or the scope's deadline has passed
+    /// (on the runtime's clock; a passed deadline found here cancels the scope at once, as it
+    /// would at the scope's next poll).
     ///
     /// # Examples
     ///
@@ -131,6 +157,7 @@ impl CancelHandle {
     /// # }).unwrap();
     /// ```
     pub fn is_cancel_called(&self) -> bool {
+        self.deadline_check();
         self.node.cancel_called()
     }
 
@@ -205,6 +232,7 @@ impl CancelHandle {
     /// ```
     pub fn set_deadline(&self, deadline: Option<Instant>) {
         self.node.set_deadline(deadline);
+        self.deadline_check();
     }
 
     /// Whether the scope is shielded from cancellation of scopes outside it.

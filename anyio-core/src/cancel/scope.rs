@@ -10,6 +10,7 @@ use super::scoped::Scoped;
 use crate::backend::Runtime;
 use crate::context;
 use crate::instant;
+use crate::time::current_time;
 use crate::tree::{Kind, Node, NodeRef, Reason, Sources};
 
 /// A cancel scope, ready to run one body.
@@ -83,6 +84,10 @@ impl<R: Runtime> CancelScope<R> {
     pub fn with_deadline(deadline: Instant) -> Self {
         let scope = Self::new();
         scope.node.init_deadline(instant::to_nanos(deadline));
+        // A deadline already past cancels the scope now: its handle says so before entry.
+        if deadline <= current_time::<R>() {
+            scope.node.cancel_by_deadline();
+        }
         scope
     }
 
@@ -152,7 +157,7 @@ impl<R: Runtime> CancelScope<R> {
     /// # }).unwrap();
     /// ```
     pub fn handle(&self) -> CancelHandle {
-        CancelHandle::new(NodeRef::clone(&self.node))
+        CancelHandle::new::<R>(NodeRef::clone(&self.node))
     }
 
     /// Cancels the scope. A scope cancelled before it is entered still runs its body up to

@@ -186,7 +186,7 @@ impl<F, R: Runtime> Scoped<F, R> {
                 },
             )
         });
-        CancelHandle::new(NodeRef::clone(node))
+        CancelHandle::new::<R>(NodeRef::clone(node))
     }
 }
 
@@ -240,16 +240,8 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
                 if shielded_yield {
                     return Poll::Pending;
                 }
-                if cancelled && seen {
-                    let node = this.node.as_ref().expect("set above");
-                    if node.has_blockers() {
-                        return Poll::Pending;
-                    }
-                    this.body.set(None);
-                    return settle(this.node, this.phase, cx);
-                }
-                // A cancellation that came in after the body suspended is delivered by the
-                // loop below, which polls the body again.
+                // A cancelled node is settled by the loop below, which polls the body again
+                // and weighs what is below it, as for every later poll.
                 let node = this.node.as_ref().expect("set above");
                 if !cancelled && !this.timer.as_mut().poll_expired(node, cx) {
                     return Poll::Pending;
@@ -341,6 +333,9 @@ fn finish<T>(node: &Option<NodeRef>, phase: &mut Phase, output: T) -> T {
 /// wait to be dropped by the enclosing scope that did.
 fn settle<T>(node: &Option<NodeRef>, phase: &mut Phase, cx: &mut Context<'_>) -> Poll<Option<T>> {
     *phase = Phase::Zombie;
+    if let Some(node) = node {
+        node.set_body_dropped();
+    }
     poll_zombie(node, phase, cx)
 }
 
@@ -350,10 +345,12 @@ fn poll_zombie<T>(
     cx: &mut Context<'_>,
 ) -> Poll<Option<T>> {
     let node = node.as_ref().expect("zombies have a node");
+    node.register(cx.waker());
     let catches = node.catches();
-    // An enclosing cancellation that was lifted (a shield switched on above) leaves nobody to
-    // drop this future: it ends as cancelled itself.
-    if catches || !node.register(cx.waker()) {
+    // The enclosing scope responsible for the cancellation drops this future; if its
+    // cancellation was lifted meanwhile (a shield switched on above), nobody will, and this
+    // scope ends as cancelled itself.
+    if catches || !node.parent_is_effective() {
         if catches {
             node.set_caught();
         }

@@ -35,8 +35,43 @@ const NIL: usize = usize::MAX;
 
 /// A waiter's claim on its slot. Deliberately neither `Clone` nor `Copy`: exactly one future
 /// owns a slot, and giving the key back to [`WaitQueue::leave`] is the only way to free it.
+/// Stored as index + 1, so that a waiting future's `Option<Key>` is one word.
 #[derive(Debug)]
-pub(crate) struct Key(usize);
+pub(crate) struct Key(std::num::NonZeroUsize);
+
+impl Key {
+    fn new(index: usize) -> Self {
+        Self(std::num::NonZeroUsize::MIN.saturating_add(index))
+    }
+
+    fn index(&self) -> usize {
+        self.0.get() - 1
+    }
+}
+
+/// A link in the line as stored in a slot: the lines of parked tasks get long, and each slot
+/// is smaller with half-width links.
+#[derive(Debug, Clone, Copy)]
+struct Link(u32);
+
+impl Link {
+    const NIL: Link = Link(u32::MAX);
+
+    fn to(index: usize) -> Self {
+        if index == NIL {
+            return Self::NIL;
+        }
+        Self(u32::try_from(index).expect("fewer than 2^32 - 1 waiters in one line"))
+    }
+
+    fn get(self) -> usize {
+        if self.0 == u32::MAX {
+            NIL
+        } else {
+            self.0 as usize
+        }
+    }
+}
 
 /// Whether a waiter that left had been granted what it waited for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,8 +94,8 @@ struct Slot<T> {
     waker: Option<Waker>,
     payload: Option<T>,
     /// Neighbours in the line while queued; `next` links the free list while free.
-    prev: usize,
-    next: usize,
+    prev: Link,
+    next: Link,
 }
 
 /// A FIFO line of waiters with handed-over grants; see the [module docs](self).
@@ -113,25 +148,25 @@ impl<T> WaitQueue<T> {
             state: State::Queued,
             waker: Some(waker.clone()),
             payload: Some(payload),
-            prev: self.tail,
-            next: NIL,
+            prev: Link::to(self.tail),
+            next: Link::NIL,
         };
         let index = if self.free == NIL {
             self.slots.push(slot);
             self.slots.len() - 1
         } else {
             let index = self.free;
-            self.free = self.slots[index].next;
+            self.free = self.slots[index].next.get();
             self.slots[index] = slot;
             index
         };
         match self.tail {
             NIL => self.head = index,
-            tail => self.slots[tail].next = index,
+            tail => self.slots[tail].next = Link::to(index),
         }
         self.tail = index;
         self.queued += 1;
-        Key(index)
+        Key::new(index)
     }
 
     /// The payload of the first waiter in line.
@@ -164,7 +199,7 @@ impl<T> WaitQueue<T> {
 
     /// Whether the waiter was granted; if not, remembers `waker` as the one to wake.
     pub(crate) fn poll(&mut self, key: &Key, waker: &Waker) -> bool {
-        let slot = &mut self.slots[key.0];
+        let slot = &mut self.slots[key.index()];
         match slot.state {
             State::Granted => true,
             State::Queued => {
@@ -181,7 +216,7 @@ impl<T> WaitQueue<T> {
     /// Frees the waiter's slot: it collected its grant, or gave up. The caller passes on a
     /// grant that was never collected ([`Left::Granted`] from a dropped future).
     pub(crate) fn leave(&mut self, key: Key) -> (Left, T) {
-        let index = key.0;
+        let index = key.index();
         let left = match self.slots[index].state {
             State::Queued => {
                 self.unlink(index);
@@ -197,24 +232,24 @@ impl<T> WaitQueue<T> {
             .payload
             .take()
             .expect("an occupied slot holds its payload");
-        slot.next = self.free;
+        slot.next = Link::to(self.free);
         self.free = index;
         (left, payload)
     }
 
     fn unlink(&mut self, index: usize) {
         let (prev, next) = (self.slots[index].prev, self.slots[index].next);
-        match prev {
-            NIL => self.head = next,
-            prev => self.slots[prev].next = next,
+        match prev.get() {
+            NIL => self.head = next.get(),
+            prev_index => self.slots[prev_index].next = next,
         }
-        match next {
-            NIL => self.tail = prev,
-            next => self.slots[next].prev = prev,
+        match next.get() {
+            NIL => self.tail = prev.get(),
+            next_index => self.slots[next_index].prev = prev,
         }
         let slot = &mut self.slots[index];
-        slot.prev = NIL;
-        slot.next = NIL;
+        slot.prev = Link::NIL;
+        slot.next = Link::NIL;
         self.queued -= 1;
     }
 }

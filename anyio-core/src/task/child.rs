@@ -29,25 +29,25 @@ pin_project! {
     pub(crate) struct ChildTask<F, R: Runtime, E> {
         #[pin]
         future: Option<F>,
-        // Linked below the group's node since `spawn`, so every cancellation reaches it.
+        // Linked below the group's node since `spawn`, so every cancellation reaches it;
+        // taken out of the tree, and out of here, when the child ends.
         node: Option<NodeRef>,
         group: Arc<GroupShared<R, E>>,
-        start: Option<Arc<dyn StartSink<E>>>,
-        done: bool,
+        // Boxed to keep the pointer thin: only `start` children have one, and every parked
+        // child pays for the field.
+        start: Option<Box<Arc<dyn StartSink<E>>>>,
     }
 
     impl<F, R: Runtime, E> PinnedDrop for ChildTask<F, R, E> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             // The runtime dropped the task before it ended (it shut down): still count it out.
-            if !*this.done {
-                if let Some(node) = this.node.as_deref() {
-                    node.unlink();
-                }
+            if let Some(node) = this.node.take() {
                 if let Some(start) = this.start.take() {
                     start.ended(true);
                 }
                 this.group.child_done();
+                node.unlink();
             }
         }
     }
@@ -64,8 +64,7 @@ impl<F, R: Runtime, E> ChildTask<F, R, E> {
             future: Some(future),
             node: Some(node),
             group,
-            start,
-            done: false,
+            start: start.map(Box::new),
         }
     }
 }
@@ -80,7 +79,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
         let mut this = self.project();
-        assert!(!*this.done, "child task polled after completion");
+        assert!(this.node.is_some(), "child task polled after completion");
         let runtime = this.group.runtime();
         let polled = runtime.enter(|| {
             catch_unwind(AssertUnwindSafe(|| {
@@ -126,11 +125,13 @@ where
                 Outcome::Panicked
             }
         };
-        *this.done = true;
-        if let Some(node) = this.node.as_deref() {
+        // Counted out before it leaves the tree: while its node is linked, a cancelled scope
+        // around the group keeps waiting (`has_blockers`), so the group's future is polled
+        // again after the count has dropped and the failure recorded above is reported.
+        this.group.child_done();
+        if let Some(node) = this.node.take() {
             node.unlink();
         }
-        this.group.child_done();
         Poll::Ready(outcome)
     }
 }

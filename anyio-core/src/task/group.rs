@@ -359,7 +359,7 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
     /// # }).unwrap();
     /// ```
     pub fn cancel_handle(&self) -> CancelHandle {
-        CancelHandle::new(NodeRef::clone(self.shared.node()))
+        CancelHandle::new::<R>(NodeRef::clone(self.shared.node()))
     }
 }
 

@@ -266,6 +266,13 @@ impl<V, E> Future for StartFuture<V, E> {
                 .expect("StartFuture polled after completion"),
         );
         let mut guard = slot.lock();
+        // A checkpoint while the child has not started: a cancelled caller stops here, unless
+        // what it waits for has completed (a start value, or the child's own failure, which
+        // would otherwise be lost).
+        if context::is_cancelled() && matches!(guard.0, State::Waiting | State::Cancelled) {
+            guard.1 = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
         let state = std::mem::replace(&mut guard.0, State::Delivered);
         let result = match state {
             State::Waiting => {

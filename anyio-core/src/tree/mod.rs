@@ -46,7 +46,7 @@ use std::task::Waker;
 use std::time::Instant;
 
 use crate::instant;
-use crate::loom::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering::*};
+use crate::loom::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering::*};
 use crate::loom::{Arc, Mutex, MutexGuard};
 
 /// A shared reference to a node (loom's `Arc` under the model checker).
@@ -56,21 +56,26 @@ pub(crate) type NodeRef = Arc<Node>;
 pub(crate) type Reason = std::sync::Arc<str>;
 
 /// Code directly inside this node must stop (the propagated status).
-const EFFECTIVE: u8 = 1;
+const EFFECTIVE: u16 = 1;
 /// `cancel()` was called or the deadline passed (a source).
-const CANCEL_CALLED: u8 = 1 << 1;
+const CANCEL_CALLED: u16 = 1 << 1;
 /// The node is shielded from its ancestors' cancellation (a source).
-const SHIELD: u8 = 1 << 2;
+const SHIELD: u16 = 1 << 2;
 /// The node's owner stopped its body because of this node's own cancellation.
-const CAUGHT: u8 = 1 << 3;
+const CAUGHT: u16 = 1 << 3;
 /// `CANCEL_CALLED` was set because the deadline passed.
-const BY_DEADLINE: u8 = 1 << 4;
+const BY_DEADLINE: u16 = 1 << 4;
 /// The node is in its parent's children.
-const LINKED: u8 = 1 << 5;
+const LINKED: u16 = 1 << 5;
 /// A child task's node (else a scope's or a group's).
-const TASK: u8 = 1 << 6;
+const TASK: u16 = 1 << 6;
 /// A task group's node.
-const GROUP: u8 = 1 << 7;
+const GROUP: u16 = 1 << 7;
+/// The owner dropped the body at a cancellation another node catches, and only waits to be
+/// dropped in turn: nothing runs below it any more.
+const BODY_DROPPED: u16 = 1 << 8;
+/// The node's owner has finished: the scope is no longer running.
+const EXITED: u16 = 1 << 9;
 
 /// What a node stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +99,7 @@ pub(crate) struct Sources {
 }
 
 pub(crate) struct Node {
-    state: AtomicU8,
+    state: AtomicU16,
     /// Position in the parent's children while linked; written with the parent's lock held.
     index: AtomicU32,
     /// In [`instant`] nanoseconds, or [`instant::NEVER`].
@@ -105,11 +110,31 @@ pub(crate) struct Node {
 #[derive(Default)]
 struct Inner {
     parent: Option<Arc<Node>>,
-    children: Vec<Arc<Node>>,
     /// The waker of the last poll that left the node's body pending.
     waker: Option<Waker>,
+    /// Boxed because most nodes (a child task's, a leaf scope's) never need it: a node is then
+    /// small, which a group of a million parked children shows (`park_1m`).
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Default)]
+struct Extra {
+    children: Vec<Arc<Node>>,
+    /// How many of `children` are child tasks' nodes: while any is linked, a group has
+    /// children running.
+    tasks: usize,
     /// The reason given to `cancel`, if any.
     reason: Option<Reason>,
+}
+
+impl Inner {
+    fn children(&self) -> &[Arc<Node>] {
+        self.extra.as_deref().map_or(&[], |extra| &extra.children)
+    }
+
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
 }
 
 impl Node {
@@ -129,7 +154,7 @@ impl Node {
             state |= SHIELD;
         }
         Arc::new(Self {
-            state: AtomicU8::new(state),
+            state: AtomicU16::new(state),
             index: AtomicU32::new(0),
             deadline: AtomicU64::new(sources.deadline.unwrap_or(instant::NEVER)),
             inner: Mutex::new(Inner::default()),
@@ -141,7 +166,7 @@ impl Node {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn flags(&self) -> u8 {
+    fn flags(&self) -> u16 {
         self.state.load(Acquire)
     }
 
@@ -182,8 +207,16 @@ impl Node {
         self.state.fetch_or(CAUGHT, AcqRel);
     }
 
+    /// The owner dropped the body and waits to be dropped: not a blocker any more.
+    pub(crate) fn set_body_dropped(&self) {
+        self.state.fetch_or(BODY_DROPPED, AcqRel);
+    }
+
     pub(crate) fn reason(&self) -> Option<Reason> {
-        self.lock().reason.clone()
+        self.lock()
+            .extra
+            .as_ref()
+            .and_then(|extra| extra.reason.clone())
     }
 
     pub(crate) fn deadline_nanos(&self) -> u64 {
@@ -213,18 +246,27 @@ impl Node {
             node.lock().parent = Some(NodeRef::clone(parent));
             {
                 let mut siblings = parent.lock();
-                let index = u32::try_from(siblings.children.len())
+                let extra = siblings.extra();
+                let index = u32::try_from(extra.children.len())
                     .expect("fewer than 2^32 nodes below one node");
                 node.index.store(index, Relaxed);
-                siblings.children.push(NodeRef::clone(node));
+                extra.children.push(NodeRef::clone(node));
+                extra.tasks += usize::from(node.kind() == Kind::Task);
                 node.state.fetch_or(LINKED, AcqRel);
             }
         }
         node.recompute_and_propagate();
     }
 
-    /// Takes the node out of its parent's children; the node keeps its status. Idempotent.
+    /// Whether the node's owner has finished (see [`unlink`](Self::unlink)).
+    pub(crate) fn has_exited(&self) -> bool {
+        self.flags() & EXITED != 0
+    }
+
+    /// Marks the node's owner as finished and takes the node out of its parent's children;
+    /// the node keeps its status. Idempotent.
     pub(crate) fn unlink(&self) {
+        self.state.fetch_or(EXITED, AcqRel);
         let mut inner = self.lock();
         let Some(parent) = inner.parent.take() else {
             return;
@@ -234,14 +276,30 @@ impl Node {
         }
         let mut siblings = parent.lock();
         let index = self.index.load(Relaxed) as usize;
-        let removed = siblings.children.swap_remove(index);
-        if let Some(moved) = siblings.children.get(index) {
+        let extra = siblings.extra();
+        let removed = extra.children.swap_remove(index);
+        if let Some(moved) = extra.children.get(index) {
             moved.index.store(index as u32, Relaxed);
         }
+        // The last running child of a group: whoever waits for the group to have none (a
+        // cancelled scope around it, see `has_blockers`) must look again.
+        let mut last_task = false;
+        if self.kind() == Kind::Task {
+            extra.tasks -= 1;
+            last_task = extra.tasks == 0;
+        }
+        let waker = if last_task {
+            siblings.waker.clone()
+        } else {
+            None
+        };
         self.state.fetch_and(!LINKED, AcqRel);
         drop(siblings);
         drop(inner);
         drop(removed);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// Cancels the node: sets its source and propagates the status to every node below it
@@ -260,7 +318,9 @@ impl Node {
         if self.flags() & CANCEL_CALLED != 0 {
             return;
         }
-        inner.reason = reason;
+        if reason.is_some() {
+            inner.extra().reason = reason;
+        }
         let bits = if by_deadline {
             CANCEL_CALLED | BY_DEADLINE
         } else {
@@ -295,7 +355,7 @@ impl Node {
             wakers.push(waker.clone());
         }
         if self.recompute(&inner) {
-            pending.extend(inner.children.iter().cloned());
+            pending.extend(inner.children().iter().cloned());
         }
         drop(inner);
         while let Some(node) = pending.pop() {
@@ -304,7 +364,7 @@ impl Node {
                 if let Some(waker) = &inner.waker {
                     wakers.push(waker.clone());
                 }
-                pending.extend(inner.children.iter().cloned());
+                pending.extend(inner.children().iter().cloned());
             }
         }
         for waker in wakers {
@@ -354,22 +414,26 @@ impl Node {
     /// a task group with children still running. Other tasks' nodes are not looked into: a
     /// group's children are waited for by the group.
     pub(crate) fn has_blockers(&self) -> bool {
-        let mut pending: Vec<Arc<Node>> = self.lock().children.clone();
+        let mut pending: Vec<Arc<Node>> = self.lock().children().to_vec();
         while let Some(node) = pending.pop() {
             match node.kind() {
                 Kind::Task => {}
                 Kind::Group => {
                     let inner = node.lock();
-                    if inner.children.iter().any(|c| c.kind() == Kind::Task) {
+                    if inner.extra.as_ref().is_some_and(|extra| extra.tasks > 0) {
                         return true;
                     }
-                    pending.extend(inner.children.iter().cloned());
+                    pending.extend(inner.children().iter().cloned());
                 }
                 Kind::Scope => {
-                    if !node.is_effective() {
+                    let flags = node.flags();
+                    if flags & BODY_DROPPED != 0 {
+                        continue;
+                    }
+                    if flags & EFFECTIVE == 0 {
                         return true;
                     }
-                    pending.extend(node.lock().children.iter().cloned());
+                    pending.extend(node.lock().children().iter().cloned());
                 }
             }
         }
@@ -427,7 +491,7 @@ impl Node {
 
     /// How many nodes hang directly below this one (for tests and `Debug`).
     pub(crate) fn child_count(&self) -> usize {
-        self.lock().children.len()
+        self.lock().children().len()
     }
 }
 
@@ -441,5 +505,13 @@ impl fmt::Debug for Node {
             .field("deadline", &self.deadline())
             .field("children", &self.child_count())
             .finish_non_exhaustive()
+    }
+}
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_node_stays_small() {
+        // Every parked child of a group has one: a million of them is `park_1m`.
+        assert!(std::mem::size_of::<super::Node>() <= 56);
     }
 }
