@@ -27,37 +27,47 @@ pub(crate) struct Lazy {
     /// Its deadline had passed when it was entered.
     pub(crate) cancelled: bool,
     pub(crate) shield: bool,
-    /// In [`instant`] nanoseconds, or [`instant::NEVER`].
-    pub(crate) deadline: u64,
+    /// Kept as an instant until a node needs it: converting costs more than a ready
+    /// timeout's whole scope.
+    pub(crate) deadline: Option<Instant>,
 }
 
 impl Lazy {
-    fn materialize(self, parent: Option<&NodeRef>) -> NodeRef {
-        let node = Node::new(
-            Kind::Scope,
-            Sources {
-                cancelled: self.cancelled,
-                by_deadline: self.cancelled,
-                shield: self.shield,
-                deadline: Some(self.deadline),
-            },
-        );
-        Node::link(&node, parent);
-        node
+    pub(crate) fn materialize(self, parent: Option<&NodeRef>) -> NodeRef {
+        let sources = Sources {
+            cancelled: self.cancelled,
+            by_deadline: self.cancelled,
+            shield: self.shield,
+            deadline: self.deadline.map(instant::to_nanos),
+        };
+        match parent {
+            Some(parent) => Node::new_linked(Kind::Scope, sources, parent),
+            None => Node::new(Kind::Scope, sources),
+        }
     }
 }
 
-thread_local! {
-    static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+/// The context of one thread: reached through one thread-local access per poll.
+struct Context {
+    stack: RefCell<Vec<Frame>>,
     /// Set by a yield that must not deliver cancellation (a cancel-shielded checkpoint), so
     /// that the scopes around it keep their body although it returned `Pending`.
-    static SHIELDED_YIELD: Cell<bool> = const { Cell::new(false) };
+    shielded_yield: Cell<bool>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            stack: RefCell::new(Vec::new()),
+            shielded_yield: Cell::new(false),
+        }
+    };
 }
 
 /// Marks the `Pending` the caller is about to return as a yield that delivers no
 /// cancellation: the enclosing scopes poll their body again instead of dropping it.
 pub(crate) fn mark_shielded_yield() {
-    SHIELDED_YIELD.with(|y| y.set(true));
+    CONTEXT.with(|c| c.shielded_yield.set(true));
 }
 
 /// What one poll inside [`enter`] left behind.
@@ -77,28 +87,37 @@ pub(crate) fn enter<T>(
     lazy: Option<Lazy>,
     f: impl FnOnce() -> T,
 ) -> (T, Entered) {
-    struct GiveBack<'a> {
+    /// Pops the frame and restores the outer yield mark, after `f` or as it unwinds.
+    struct Restore<'a> {
         node: &'a mut Option<NodeRef>,
         pushed: bool,
         outer_yield: bool,
+        done: bool,
     }
 
-    impl GiveBack<'_> {
-        /// Pops the frame into the slot (a lazy frame only if it became a node).
-        fn finish(&mut self) {
-            if std::mem::take(&mut self.pushed) {
-                if let Some(Frame::Node(node)) = STACK.with(|s| s.borrow_mut().pop()) {
-                    *self.node = Some(node);
+    impl Restore<'_> {
+        /// Pops the frame into the slot (a lazy frame only if it became a node); the poll's own
+        /// yield mark, returned, stays set for the enclosing scopes, which ask in turn.
+        fn finish(&mut self) -> bool {
+            self.done = true;
+            CONTEXT.with(|c| {
+                if self.pushed {
+                    if let Some(Frame::Node(node)) = c.stack.borrow_mut().pop() {
+                        *self.node = Some(node);
+                    }
                 }
-            }
+                let shielded_yield = c.shielded_yield.get();
+                c.shielded_yield.set(shielded_yield || self.outer_yield);
+                shielded_yield
+            })
         }
     }
 
-    impl Drop for GiveBack<'_> {
+    impl Drop for Restore<'_> {
         fn drop(&mut self) {
-            self.finish();
-            // The mark stays set for the enclosing scopes, which ask in turn.
-            SHIELDED_YIELD.with(|y| y.set(y.get() || self.outer_yield));
+            if !self.done {
+                self.finish();
+            }
         }
     }
 
@@ -107,25 +126,27 @@ pub(crate) fn enter<T>(
         None => node.take().map(Frame::Node),
     };
     let pushed = frame.is_some();
-    if let Some(frame) = frame {
-        STACK.with(|s| s.borrow_mut().push(frame));
-    }
-    let mut give_back = GiveBack {
+    let outer_yield = CONTEXT.with(|c| {
+        if let Some(frame) = frame {
+            c.stack.borrow_mut().push(frame);
+        }
+        c.shielded_yield.replace(false)
+    });
+    let mut restore = Restore {
         node,
         pushed,
-        outer_yield: SHIELDED_YIELD.with(|y| y.replace(false)),
+        outer_yield,
+        done: false,
     };
     let output = f();
-    let shielded_yield = SHIELDED_YIELD.with(Cell::get);
-    give_back.finish();
-    drop(give_back);
+    let shielded_yield = restore.finish();
     (output, Entered { shielded_yield })
 }
 
 /// Whether code polled here must stop: the innermost scope's status.
 pub(crate) fn is_cancelled() -> bool {
-    STACK.with(|s| {
-        for frame in s.borrow().iter().rev() {
+    CONTEXT.with(|c| {
+        for frame in c.stack.borrow().iter().rev() {
             match frame {
                 Frame::Node(node) => return node.is_effective(),
                 Frame::Lazy(lazy) if lazy.cancelled => return true,
@@ -140,8 +161,8 @@ pub(crate) fn is_cancelled() -> bool {
 /// The innermost scope's node, materializing lazy scopes on the way; `None` outside every
 /// scope.
 pub(crate) fn current_node() -> Option<NodeRef> {
-    STACK.with(|s| {
-        let mut stack = s.borrow_mut();
+    CONTEXT.with(|c| {
+        let mut stack = c.stack.borrow_mut();
         let top = stack.len().checked_sub(1)?;
         let mut base = top + 1;
         while base > 0 && matches!(stack[base - 1], Frame::Lazy(_)) {
@@ -166,9 +187,9 @@ pub(crate) fn current_node() -> Option<NodeRef> {
 /// The earliest deadline that applies here, up to and including the nearest shield; a
 /// cancelled scope counts as a deadline already past. `None`: no deadline.
 pub(crate) fn effective_deadline() -> Option<Instant> {
-    STACK.with(|s| {
+    CONTEXT.with(|c| {
         let mut earliest = instant::NEVER;
-        for frame in s.borrow().iter().rev() {
+        for frame in c.stack.borrow().iter().rev() {
             match frame {
                 Frame::Node(node) => {
                     let below = node
@@ -181,7 +202,8 @@ pub(crate) fn effective_deadline() -> Option<Instant> {
                     if lazy.cancelled {
                         return Some(instant::past());
                     }
-                    earliest = earliest.min(lazy.deadline);
+                    earliest =
+                        earliest.min(lazy.deadline.map_or(instant::NEVER, instant::to_nanos));
                     if lazy.shield {
                         break;
                     }

@@ -39,7 +39,7 @@ fn epoch() -> Instant {
 /// Instants before the epoch are far in the past, so they clamp to the epoch itself.
 pub(crate) fn to_nanos(at: Instant) -> u64 {
     let nanos = at.saturating_duration_since(epoch()).as_nanos();
-    u64::try_from(nanos).unwrap_or(NEVER).min(NEVER - 1)
+    u64::try_from(nanos).unwrap_or(NEVER)
 }
 
 pub(crate) fn from_nanos(nanos: u64) -> Option<Instant> {
@@ -58,7 +58,7 @@ pub(crate) fn past() -> Instant {
 /// `now + delay`, or `None` ("never") when that cannot be represented.
 pub(crate) fn after(now: Instant, delay: Duration) -> Option<Instant> {
     let at = now.checked_add(delay)?;
-    (to_nanos(at) < NEVER - 1).then_some(at)
+    (to_nanos(at) != NEVER).then_some(at)
 }
 
 #[cfg(test)]

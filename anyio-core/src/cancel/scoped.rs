@@ -221,17 +221,7 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
                             *this.phase = Phase::LazyZombie { own, shield };
                             return poll_lazy_zombie(own, shield, this.phase);
                         }
-                        let node = Node::new(
-                            Kind::Scope,
-                            Sources {
-                                cancelled: lazy.cancelled,
-                                by_deadline: lazy.cancelled,
-                                shield: lazy.shield,
-                                deadline: Some(lazy.deadline),
-                            },
-                        );
-                        Node::link(&node, context::current_node().as_ref());
-                        node
+                        lazy.materialize(context::current_node().as_ref())
                     }
                 };
                 *this.phase = Phase::Active;
@@ -289,14 +279,11 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
 /// The lazy frame for a scope entered now with `entry`.
 fn enter_lazy<R: Runtime>(entry: EntryDeadline, shield: bool) -> Lazy {
     let (cancelled, deadline) = match entry {
-        EntryDeadline::Set => (false, instant::NEVER),
+        EntryDeadline::Set => (false, None),
         // Already past: no need to read the clock.
-        EntryDeadline::After(delay) if delay.is_zero() => (true, 0),
-        EntryDeadline::After(delay) => {
-            let at = instant::after(current_time::<R>(), delay);
-            (false, at.map_or(instant::NEVER, instant::to_nanos))
-        }
-        EntryDeadline::At(at) => (at <= current_time::<R>(), instant::to_nanos(at)),
+        EntryDeadline::After(delay) if delay.is_zero() => (true, Some(instant::past())),
+        EntryDeadline::After(delay) => (false, current_time::<R>().checked_add(delay)),
+        EntryDeadline::At(at) => (at <= current_time::<R>(), Some(at)),
     };
     Lazy {
         cancelled,

@@ -47,7 +47,7 @@ pin_project! {
                     start.ended(true);
                 }
                 this.group.child_done();
-                node.unlink();
+                node.exit_task(this.group.node());
             }
         }
     }
@@ -130,7 +130,7 @@ where
         // again after the count has dropped and the failure recorded above is reported.
         this.group.child_done();
         if let Some(node) = this.node.take() {
-            node.unlink();
+            node.exit_task(this.group.node());
         }
         Poll::Ready(outcome)
     }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
@@ -19,7 +19,7 @@ use crate::cancel::{CancelHandle, DeadlineTimer, DEADLINE_REASON};
 use crate::context;
 use crate::drive::{drive, Driven};
 use crate::error::{SpawnError, TaskGroupError};
-use crate::tree::{Kind, Node, NodeRef, Reason, Sources};
+use crate::tree::{Kind, Node, NodeRef, Reason, RunningChildren, Sources};
 
 /// A handle to a running task group, passed to the group's body: spawn children with it.
 ///
@@ -136,14 +136,14 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
         self.shared.child_added()?;
         // The child's node exists and is linked from here on, so a cancellation reaches the
         // child whether or not it has run yet.
-        let node = Node::new(
+        let node = Node::new_linked(
             Kind::Task,
             Sources {
                 cancelled,
                 ..Sources::default()
             },
+            self.shared.node(),
         );
-        Node::link(&node, Some(self.shared.node()));
         let task = ChildTask::new(
             future,
             NodeRef::clone(&node),
@@ -510,9 +510,13 @@ where
         let mut this = self.project();
         if let Some(make_body) = this.make_body.take() {
             let runtime = R::current().unwrap_or_else(|e| panic!("{e}"));
-            let node = Node::new(Kind::Group, Sources::default());
-            Node::link(&node, context::current_node().as_ref());
+            let node = match context::current_node() {
+                Some(parent) => Node::new_linked(Kind::Group, Sources::default(), &parent),
+                None => Node::new(Kind::Group, Sources::default()),
+            };
             let shared = Arc::new(GroupShared::new(runtime, NodeRef::clone(&node)));
+            let running: Weak<dyn RunningChildren> = Arc::downgrade(&shared) as _;
+            node.set_running_children(running);
             let group = TaskGroup {
                 shared: Arc::clone(&shared),
             };

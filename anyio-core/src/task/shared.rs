@@ -2,13 +2,13 @@
 //! the failures they report.
 
 use std::any::Any;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
 use crate::backend::Runtime;
 use crate::error::SpawnError;
-use crate::tree::NodeRef;
+use crate::tree::{NodeRef, RunningChildren};
 
 pub(crate) type Panic = Box<dyn Any + Send + 'static>;
 
@@ -81,8 +81,10 @@ impl<R: Runtime, E> GroupShared<R, E> {
         std::mem::take(&mut self.lock().errors)
     }
 
+    /// Read by the group's future after `children_done`, whose `SeqCst` load of the count
+    /// orders it after every `child_added`.
     pub(crate) fn had_children(&self) -> bool {
-        self.had_children.load(SeqCst)
+        self.had_children.load(Relaxed)
     }
 
     pub(crate) fn running_children(&self) -> usize {
@@ -99,7 +101,9 @@ impl<R: Runtime, E> GroupShared<R, E> {
             self.live.fetch_sub(1, SeqCst);
             return Err(SpawnError::new());
         }
-        self.had_children.store(true, SeqCst);
+        if !self.had_children.load(Relaxed) {
+            self.had_children.store(true, Relaxed);
+        }
         Ok(())
     }
 
@@ -131,5 +135,11 @@ impl<R: Runtime, E> GroupShared<R, E> {
                 .live
                 .compare_exchange(0, CLOSED, SeqCst, SeqCst)
                 .is_ok()
+    }
+}
+
+impl<R: Runtime, E: Send> RunningChildren for GroupShared<R, E> {
+    fn any_running(&self) -> bool {
+        self.running_children() > 0
     }
 }

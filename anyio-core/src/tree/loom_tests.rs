@@ -1,7 +1,7 @@
 //! Loom models of the cancel tree: a cancellation racing a child's registration and its first
-//! poll on another thread, a shield switched while an outer cancellation propagates, a body
-//! ending (its node unlinked) while its children are being cancelled, and a group's node
-//! dropped out of the tree while a child links below it. In every interleaving the status
+//! poll on another thread, a shield switched while an outer cancellation propagates, a child
+//! ending while its siblings are being cancelled, a child ending as its group is dropped, and a
+//! group's node dropped out of the tree while a child links below it. In every interleaving the status
 //! ends right, no wake-up is lost (a lost one parks a thread forever, which loom reports as a
 //! deadlock), and no lock order deadlocks.
 //!
@@ -57,13 +57,13 @@ fn a_cancel_racing_a_childs_link_and_first_poll_reaches_it() {
             thread::spawn(move || group.cancel(None))
         };
         // Spawn: the child's node is linked, then the child is first polled on this thread.
-        let child = node(Kind::Task);
-        Node::link(&child, Some(&group));
+        let child = Node::new_linked(Kind::Task, Sources::default(), &group);
         wait_until_cancelled(&child);
         canceller.join().unwrap();
         assert!(child.is_effective());
-        child.unlink();
+        child.exit_task(&group);
         assert_eq!(group.child_count(), 0);
+        group.unlink();
     });
 }
 
@@ -78,14 +78,16 @@ fn a_grandchild_linked_during_propagation_is_reached() {
             let root = root.clone();
             thread::spawn(move || root.cancel(None))
         };
-        let child = node(Kind::Task);
-        Node::link(&child, Some(&group));
+        let child = Node::new_linked(Kind::Task, Sources::default(), &group);
+        // A scope entered in the child: the general link, as for a `CancelScope`.
         let grandchild = node(Kind::Scope);
         Node::link(&grandchild, Some(&child));
         wait_until_cancelled(&grandchild);
         canceller.join().unwrap();
         assert!(group.is_effective() && child.is_effective());
-        finish(&[&grandchild, &child, &group]);
+        finish(&[&grandchild]);
+        child.exit_task(&group);
+        finish(&[&group]);
     });
 }
 
@@ -152,30 +154,49 @@ fn a_shield_switched_off_lets_the_outer_cancel_through() {
 }
 
 #[test]
-fn a_body_ending_while_its_children_are_cancelled_unlinks_cleanly() {
+fn a_child_ending_while_its_siblings_are_cancelled_leaves_cleanly() {
     loom::model(|| {
         let group = node(Kind::Group);
         Node::link(&group, None);
         let children: Vec<_> = (0..2)
-            .map(|_| {
-                let child = node(Kind::Task);
-                Node::link(&child, Some(&group));
-                child
-            })
+            .map(|_| Node::new_linked(Kind::Task, Sources::default(), &group))
             .collect();
         let canceller = {
             let group = group.clone();
             thread::spawn(move || group.cancel(None))
         };
-        // The first child ends (unlinks) while the cancellation is on its way.
+        // The first child ends while the cancellation is on its way.
         let ender = {
-            let child = children[0].clone();
-            thread::spawn(move || child.unlink())
+            let (child, group) = (children[0].clone(), group.clone());
+            thread::spawn(move || child.exit_task(&group))
         };
         wait_until_cancelled(&children[1]);
         canceller.join().unwrap();
         ender.join().unwrap();
-        children[1].unlink();
+        children[1].exit_task(&group);
+        assert_eq!(group.child_count(), 0);
+        // The group ends: its ended children are swept out, which breaks their cycles.
+        group.unlink();
+    });
+}
+
+#[test]
+fn a_child_ending_after_its_group_was_dropped_removes_itself() {
+    loom::model(|| {
+        let group = node(Kind::Group);
+        Node::link(&group, None);
+        let child = Node::new_linked(Kind::Task, Sources::default(), &group);
+        let dropper = {
+            let group = group.clone();
+            thread::spawn(move || {
+                group.cancel(None);
+                group.unlink();
+            })
+        };
+        // The child ends while its group's future is dropped: either the group's sweep or the
+        // child itself takes it out (loom reports the cycle left otherwise as a leak).
+        child.exit_task(&group);
+        dropper.join().unwrap();
         assert_eq!(group.child_count(), 0);
     });
 }
@@ -196,11 +217,10 @@ fn a_group_dropped_out_of_the_tree_while_a_child_links_below_it() {
                 group.unlink();
             })
         };
-        let child = node(Kind::Task);
-        Node::link(&child, Some(&group));
+        let child = Node::new_linked(Kind::Task, Sources::default(), &group);
         wait_until_cancelled(&child);
         dropper.join().unwrap();
-        finish(&[&child]);
+        child.exit_task(&group);
         assert_eq!(scope.child_count(), 0);
         assert_eq!(group.child_count(), 0);
     });

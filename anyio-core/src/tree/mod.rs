@@ -42,6 +42,7 @@
 mod loom_tests;
 
 use std::fmt;
+use std::sync::Weak;
 use std::task::Waker;
 use std::time::Instant;
 
@@ -119,17 +120,90 @@ struct Inner {
 
 #[derive(Default)]
 struct Extra {
-    children: Vec<Arc<Node>>,
-    /// How many of `children` are child tasks' nodes: while any is linked, a group has
-    /// children running.
-    tasks: usize,
+    children: Children,
+    /// A group's count of running children, which its nodes in `children` do not show: a
+    /// child task leaves the tree without taking its group's lock (see [`Node::exit_task`]).
+    running: Option<Weak<dyn RunningChildren>>,
     /// The reason given to `cancel`, if any.
     reason: Option<Reason>,
 }
 
+/// Whether a task group still has children running (its count, not the tree's).
+pub(crate) trait RunningChildren: Send + Sync {
+    fn any_running(&self) -> bool;
+}
+
+/// A node's children: a slab, so that a child's index stays put and leaving touches no other
+/// child. Child tasks that have ended are swept out here, by whoever adds a child, rather than
+/// by the ending task: that keeps a busy group's lock to its spawner, and each node is freed on
+/// the thread that allocated it (`spawn_join_100k` in docs/benchmarks.md).
+#[derive(Default)]
+struct Children {
+    slots: Vec<Option<Arc<Node>>>,
+    free: Vec<u32>,
+    /// Occupied slots after the last sweep: the next sweep waits until there are twice as
+    /// many, so sweeping costs O(1) per insertion.
+    swept: usize,
+}
+
+impl Children {
+    fn insert(&mut self, node: Arc<Node>) -> u32 {
+        if self.free.is_empty() && self.slots.len() >= (2 * self.swept).max(64) {
+            self.sweep();
+        }
+        match self.free.pop() {
+            Some(index) => {
+                self.slots[index as usize] = Some(node);
+                index
+            }
+            None => {
+                let index =
+                    u32::try_from(self.slots.len()).expect("fewer than 2^32 nodes below one node");
+                self.slots.push(Some(node));
+                index
+            }
+        }
+    }
+
+    /// Frees the slots of child tasks that have ended.
+    fn sweep(&mut self) {
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            // A child that ended after its group did may be removing itself: whoever clears
+            // `LINKED` (both with the group's lock held) frees the slot.
+            let leaving = slot.as_ref().is_some_and(|node| {
+                node.has_exited() && node.state.fetch_and(!LINKED, AcqRel) & LINKED != 0
+            });
+            if leaving {
+                *slot = None;
+                self.free.push(index as u32);
+            }
+        }
+        self.swept = self.len();
+    }
+
+    fn remove(&mut self, index: u32) -> Option<Arc<Node>> {
+        let removed = self.slots[index as usize].take();
+        if self.free.len() + 1 == self.slots.len() {
+            // The last one left: start over, and give the memory of a burst back.
+            *self = Self::default();
+        } else {
+            self.free.push(index);
+        }
+        removed
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Arc<Node>> {
+        self.slots.iter().flatten()
+    }
+
+    fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+}
+
 impl Inner {
-    fn children(&self) -> &[Arc<Node>] {
-        self.extra.as_deref().map_or(&[], |extra| &extra.children)
+    fn children(&self) -> impl Iterator<Item = &Arc<Node>> {
+        self.extra.iter().flat_map(|extra| extra.children.iter())
     }
 
     fn extra(&mut self) -> &mut Extra {
@@ -139,6 +213,10 @@ impl Inner {
 
 impl Node {
     pub(crate) fn new(kind: Kind, sources: Sources) -> Arc<Self> {
+        Arc::new(Self::unlinked(kind, sources, None))
+    }
+
+    fn unlinked(kind: Kind, sources: Sources, parent: Option<Arc<Node>>) -> Self {
         let mut state = match kind {
             Kind::Scope => 0,
             Kind::Group => GROUP,
@@ -153,12 +231,30 @@ impl Node {
         if sources.shield {
             state |= SHIELD;
         }
-        Arc::new(Self {
+        Self {
             state: AtomicU16::new(state),
             index: AtomicU32::new(0),
             deadline: AtomicU64::new(sources.deadline.unwrap_or(instant::NEVER)),
-            inner: Mutex::new(Inner::default()),
-        })
+            inner: Mutex::new(Inner {
+                parent,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// A new node, linked below `parent` at once: as [`Node::new`] and [`Node::link`], with
+    /// one lock, since nothing else can see the node yet. Its status is read from the
+    /// parent's with the parent's lock held, when the parent's status cannot change.
+    pub(crate) fn new_linked(kind: Kind, sources: Sources, parent: &NodeRef) -> NodeRef {
+        let node = Arc::new(Self::unlinked(kind, sources, Some(NodeRef::clone(parent))));
+        let mut siblings = parent.lock();
+        let inherit = !sources.shield && parent.is_effective();
+        let index = siblings.extra().children.insert(NodeRef::clone(&node));
+        node.index.store(index, Relaxed);
+        let bits = if inherit { LINKED | EFFECTIVE } else { LINKED };
+        node.state.fetch_or(bits, AcqRel);
+        drop(siblings);
+        node
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -246,12 +342,8 @@ impl Node {
             node.lock().parent = Some(NodeRef::clone(parent));
             {
                 let mut siblings = parent.lock();
-                let extra = siblings.extra();
-                let index = u32::try_from(extra.children.len())
-                    .expect("fewer than 2^32 nodes below one node");
+                let index = siblings.extra().children.insert(NodeRef::clone(node));
                 node.index.store(index, Relaxed);
-                extra.children.push(NodeRef::clone(node));
-                extra.tasks += usize::from(node.kind() == Kind::Task);
                 node.state.fetch_or(LINKED, AcqRel);
             }
         }
@@ -265,41 +357,57 @@ impl Node {
 
     /// Marks the node's owner as finished and takes the node out of its parent's children;
     /// the node keeps its status. Idempotent.
+    ///
     pub(crate) fn unlink(&self) {
         self.state.fetch_or(EXITED, AcqRel);
-        let mut inner = self.lock();
-        let Some(parent) = inner.parent.take() else {
-            return;
-        };
+        // The child tasks that ended are swept out now; one still running removes itself when
+        // it ends (see `exit_task`). A node and its children point at each other until then.
+        if let Some(extra) = self.lock().extra.as_mut() {
+            extra.children.sweep();
+        }
         if self.flags() & LINKED == 0 {
             return;
         }
-        let mut siblings = parent.lock();
-        let index = self.index.load(Relaxed) as usize;
-        let extra = siblings.extra();
-        let removed = extra.children.swap_remove(index);
-        if let Some(moved) = extra.children.get(index) {
-            moved.index.store(index as u32, Relaxed);
-        }
-        // The last running child of a group: whoever waits for the group to have none (a
-        // cancelled scope around it, see `has_blockers`) must look again.
-        let mut last_task = false;
-        if self.kind() == Kind::Task {
-            extra.tasks -= 1;
-            last_task = extra.tasks == 0;
-        }
-        let waker = if last_task {
-            siblings.waker.clone()
-        } else {
-            None
+        let Some(parent) = self.lock().parent.clone() else {
+            return;
         };
-        self.state.fetch_and(!LINKED, AcqRel);
-        drop(siblings);
-        drop(inner);
-        drop(removed);
-        if let Some(waker) = waker {
-            waker.wake();
+        self.leave(&parent);
+    }
+
+    /// The end of a child task: marks its node as exited, without taking its group's lock. The
+    /// node stays among the group's children until the next insertion sweeps it out (or the
+    /// group goes away); a cancellation that still visits it wakes a finished task, which does
+    /// nothing.
+    ///
+    /// A child that ends after its group's owner has finished (the group's future was dropped)
+    /// removes itself, since no insertion will sweep it out any more. The child sets its own
+    /// flag and then reads the group's with a read-modify-write, while the group sets its flag
+    /// with one and then sweeps: whichever of the two comes second on the group's word sees the
+    /// other's flag (the second synchronizes with the first), so one of them takes the child
+    /// out.
+    pub(crate) fn exit_task(&self, group: &Node) {
+        debug_assert_eq!(self.kind(), Kind::Task);
+        self.state.fetch_or(EXITED, AcqRel);
+        if group.state.fetch_or(0, AcqRel) & EXITED != 0 {
+            self.leave(group);
         }
+    }
+
+    /// Takes the node out of `parent`'s children. The node keeps its parent pointer: a linked
+    /// node's parent never changes, and the parent no longer points back.
+    fn leave(&self, parent: &Node) {
+        let mut siblings = parent.lock();
+        if self.state.fetch_and(!LINKED, AcqRel) & LINKED == 0 {
+            return;
+        }
+        let removed = siblings.extra().children.remove(self.index.load(Relaxed));
+        drop(siblings);
+        drop(removed);
+    }
+
+    /// Tells a group's node how to know whether the group has children running.
+    pub(crate) fn set_running_children(&self, running: Weak<dyn RunningChildren>) {
+        self.lock().extra().running = Some(running);
     }
 
     /// Cancels the node: sets its source and propagates the status to every node below it
@@ -355,7 +463,7 @@ impl Node {
             wakers.push(waker.clone());
         }
         if self.recompute(&inner) {
-            pending.extend(inner.children().iter().cloned());
+            pending.extend(inner.children().cloned());
         }
         drop(inner);
         while let Some(node) = pending.pop() {
@@ -364,7 +472,7 @@ impl Node {
                 if let Some(waker) = &inner.waker {
                     wakers.push(waker.clone());
                 }
-                pending.extend(inner.children().iter().cloned());
+                pending.extend(inner.children().cloned());
             }
         }
         for waker in wakers {
@@ -414,16 +522,23 @@ impl Node {
     /// a task group with children still running. Other tasks' nodes are not looked into: a
     /// group's children are waited for by the group.
     pub(crate) fn has_blockers(&self) -> bool {
-        let mut pending: Vec<Arc<Node>> = self.lock().children().to_vec();
+        let mut pending: Vec<Arc<Node>> = self.lock().children().cloned().collect();
         while let Some(node) = pending.pop() {
             match node.kind() {
                 Kind::Task => {}
                 Kind::Group => {
                     let inner = node.lock();
-                    if inner.extra.as_ref().is_some_and(|extra| extra.tasks > 0) {
+                    let running = inner
+                        .extra
+                        .as_ref()
+                        .and_then(|extra| extra.running.as_ref());
+                    if running
+                        .and_then(Weak::upgrade)
+                        .is_some_and(|group| group.any_running())
+                    {
                         return true;
                     }
-                    pending.extend(inner.children().iter().cloned());
+                    pending.extend(inner.children().cloned());
                 }
                 Kind::Scope => {
                     let flags = node.flags();
@@ -433,7 +548,7 @@ impl Node {
                     if flags & EFFECTIVE == 0 {
                         return true;
                     }
-                    pending.extend(node.lock().children().iter().cloned());
+                    pending.extend(node.lock().children().cloned());
                 }
             }
         }
@@ -491,7 +606,10 @@ impl Node {
 
     /// How many nodes hang directly below this one (for tests and `Debug`).
     pub(crate) fn child_count(&self) -> usize {
-        self.lock().children().len()
+        self.lock()
+            .children()
+            .filter(|node| !node.has_exited())
+            .count()
     }
 }
 
