@@ -159,7 +159,9 @@ pub type TaskGroupFuture<E, F, Fut> = core::TaskGroupFuture<AnyRuntime, E, F, Fu
 /// # Errors
 ///
 /// [`TaskGroupError`] holding every failure, first one first; or, with no failure, "cancelled"
-/// when the group was cancelled through its own handle before the body returned.
+/// when the group was cancelled through its own handle (`cancel`, its `CancelHandle`, a
+/// deadline set on it), whether its body had returned or not. A group stopped by an enclosing
+/// scope's cancellation does not resolve: that scope drops it.
 ///
 /// # Panics
 ///

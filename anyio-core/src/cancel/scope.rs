@@ -16,20 +16,41 @@ use crate::tree::{Kind, Node, NodeRef, Reason, Sources};
 /// A cancel scope, ready to run one body.
 ///
 /// Configure it (deadline, shield), take a [`CancelHandle`] if other tasks need to cancel it,
-/// then [`run`](Self::run) a future inside it. `R` is the runtime whose timer serves the
-/// deadline; the `anyio` facade names this type `anyio::CancelScope`, for its `AnyRuntime`.
+/// then [`run`](Self::run) a future inside it. `R` is the runtime whose clock and timers serve
+/// the deadline; the `anyio` facade names this type `anyio::CancelScope`, for its
+/// `AnyRuntime`.
+///
+/// # The delivery rule
+///
+/// Cancellation is delivered at checkpoints. When the scope is cancelled (by its handle, from
+/// any task or thread, or by its deadline), every task started inside it is woken, whatever it
+/// waits on. Each polls on until it suspends: every anyio checkpoint inside a cancelled scope
+/// returns `Pending` at once and does nothing, and the first time the body returns `Pending`
+/// it is dropped. A body that starts cancelled runs to its first checkpoint; an operation
+/// that completed before the cancellation reached it keeps its result. The outermost cancelled
+/// scope (up to a shield) catches the cancellation and resolves to `None`.
 ///
 /// # Examples
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::time::Duration;
 /// use anyio_core::cancel::CancelScope;
 ///
 /// # anyio::run(async {
-/// let deadline = Instant::now() + Duration::from_millis(5);
+/// static STEPS: AtomicU32 = AtomicU32::new(0);
+/// let deadline = anyio::current_time() + Duration::from_millis(5);
 /// let scope = CancelScope::<anyio::AnyRuntime>::with_deadline(deadline);
 /// let handle = scope.handle();
-/// assert_eq!(scope.run(anyio::sleep(Duration::from_secs(5))).await, None);
+/// let outcome = scope
+///     .run(async {
+///         STEPS.fetch_add(1, Ordering::Relaxed);
+///         anyio::sleep(Duration::from_secs(5)).await; // the deadline is delivered here
+///         STEPS.fetch_add(1, Ordering::Relaxed); // never runs
+///     })
+///     .await;
+/// assert_eq!(outcome, None);
+/// assert_eq!(STEPS.load(Ordering::Relaxed), 1);
 /// assert!(handle.cancelled_caught());
 /// # }).unwrap();
 /// ```
@@ -204,10 +225,11 @@ impl<R: Runtime> CancelScope<R> {
     /// Runs `body` inside the scope: `Some(output)` if it completed, `None` if the scope caught
     /// its own cancellation.
     ///
-    /// When the scope is cancelled, the body is dropped at its next suspension point, once any
-    /// shielded part and any task-group children started inside it have finished. If an outer
-    /// scope's cancellation stops the body instead, this future never completes: the outer
-    /// scope drops it along with the body.
+    /// When the scope is cancelled, the body is polled on and dropped at its next checkpoint,
+    /// once any shielded part and any task-group children started inside it have finished
+    /// (see the [delivery rule](Self#the-delivery-rule)). If an outer scope's cancellation
+    /// stops the body instead, this future never completes: the outer scope drops it along
+    /// with the body.
     ///
     /// # Examples
     ///

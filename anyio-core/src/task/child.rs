@@ -9,21 +9,12 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use super::handle::Outcome;
 use super::shared::GroupShared;
 use super::status::StartSink;
 use crate::backend::Runtime;
 use crate::drive::{drive, Driven};
 use crate::tree::NodeRef;
-
-/// How a child ended, as its [`TaskHandle`](super::TaskHandle) sees it. Failures themselves
-/// go to the group, which is the one place that reports them.
-#[derive(Debug)]
-pub(crate) enum Outcome<T> {
-    Value(T),
-    Failed,
-    Panicked,
-    Cancelled,
-}
 
 pin_project! {
     pub(crate) struct ChildTask<F, R: Runtime, E> {

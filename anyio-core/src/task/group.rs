@@ -391,7 +391,8 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
 /// # Errors
 ///
 /// The future resolves to [`TaskGroupError`]: the failures, first one first, or "cancelled"
-/// when the group was cancelled through its own handle before the body returned.
+/// when the group was cancelled through its own handle, whether its body had returned or not.
+/// A group stopped by an enclosing scope's cancellation does not resolve: that scope drops it.
 ///
 /// # Panics
 ///

@@ -5,10 +5,19 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::child::Outcome;
 use crate::backend::Runtime;
 use crate::error::{JoinError, JoinErrorKind};
 use crate::tree::NodeRef;
+
+/// How a child ended, as its [`TaskHandle`] sees it. Failures themselves
+/// go to the group, which is the one place that reports them.
+#[derive(Debug)]
+pub(crate) enum Outcome<T> {
+    Value(T),
+    Failed,
+    Panicked,
+    Cancelled,
+}
 
 /// A child task of a task group: await it for the child's value, or cancel that one child.
 ///
