@@ -75,6 +75,9 @@ pub(crate) fn mark_shielded_yield() {
 pub(crate) struct Entered {
     /// The poll ended in a shielded yield (see [`mark_shielded_yield`]).
     pub(crate) shielded_yield: bool,
+    /// Code inside the frame was cancelled when the poll began (read in the same thread-local
+    /// access that pushed the frame).
+    pub(crate) cancelled_before: bool,
 }
 
 /// Runs `f` with a frame pushed as the innermost scope of this thread: the node in `node`
@@ -126,11 +129,12 @@ pub(crate) fn enter<T>(
         None => node.take().map(Frame::Node),
     };
     let pushed = frame.is_some();
-    let outer_yield = CONTEXT.with(|c| {
+    let (outer_yield, cancelled_before) = CONTEXT.with(|c| {
+        let mut stack = c.stack.borrow_mut();
         if let Some(frame) = frame {
-            c.stack.borrow_mut().push(frame);
+            stack.push(frame);
         }
-        c.shielded_yield.replace(false)
+        (c.shielded_yield.replace(false), frames_cancelled(&stack))
     });
     let mut restore = Restore {
         node,
@@ -140,22 +144,30 @@ pub(crate) fn enter<T>(
     };
     let output = f();
     let shielded_yield = restore.finish();
-    (output, Entered { shielded_yield })
+    (
+        output,
+        Entered {
+            shielded_yield,
+            cancelled_before,
+        },
+    )
 }
 
 /// Whether code polled here must stop: the innermost scope's status.
 pub(crate) fn is_cancelled() -> bool {
-    CONTEXT.with(|c| {
-        for frame in c.stack.borrow().iter().rev() {
-            match frame {
-                Frame::Node(node) => return node.is_effective(),
-                Frame::Lazy(lazy) if lazy.cancelled => return true,
-                Frame::Lazy(lazy) if lazy.shield => return false,
-                Frame::Lazy(_) => {}
-            }
+    CONTEXT.with(|c| frames_cancelled(&c.stack.borrow()))
+}
+
+fn frames_cancelled(stack: &[Frame]) -> bool {
+    for frame in stack.iter().rev() {
+        match frame {
+            Frame::Node(node) => return node.is_effective(),
+            Frame::Lazy(lazy) if lazy.cancelled => return true,
+            Frame::Lazy(lazy) if lazy.shield => return false,
+            Frame::Lazy(_) => {}
         }
-        false
-    })
+    }
+    false
 }
 
 /// The innermost scope's node, materializing lazy scopes on the way; `None` outside every

@@ -37,13 +37,13 @@ pub(crate) fn drive<F: Future>(
             return Driven::Dropped;
         };
         let current = node.as_ref().expect("the node is back from the context");
-        // A cancellation the body could not have seen (it came in after the body suspended)
-        // is delivered by polling the body once more, not by dropping it unseen.
-        let seen = current.is_effective();
-        // Likewise something below that finishes during the poll (a group's last child) may
-        // leave a result the body has not seen yet (that group's failures).
-        let blocked = seen && current.has_blockers();
+        // Something below that finishes during the poll (a group's last child) may leave a
+        // result the body has not seen yet (that group's failures): then it is polled again.
+        let blocked = current.is_effective() && current.has_blockers();
         let (polled, entered) = context::enter(node, None, || future.poll(cx));
+        // Likewise a cancellation the body could not have seen (it came in after the body
+        // suspended) is delivered by polling the body once more, not by dropping it unseen.
+        let seen = entered.cancelled_before;
         if let Poll::Ready(output) = polled {
             body.set(None);
             return Driven::Ready(output);

@@ -198,9 +198,9 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
         match *this.phase {
             Phase::Fresh if this.node.is_none() => {
                 let lazy = enter_lazy::<R>(*this.entry, *this.shield);
-                let seen = lazy.cancelled || (!lazy.shield && context::is_cancelled());
                 let body = this.body.as_mut().as_pin_mut().expect("body present");
                 let (polled, entered) = context::enter(this.node, Some(lazy), || body.poll(cx));
+                let seen = entered.cancelled_before;
                 if let Poll::Ready(output) = polled {
                     if let Some(node) = this.node.as_deref() {
                         node.unlink();
