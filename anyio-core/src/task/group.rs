@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 use super::child::ChildTask;
 use super::handle::TaskHandle;
 use super::shared::GroupShared;
-use super::status::{StartFuture, StartSink, StartSlot, StartWithHandle, TaskStatus};
+use super::status::{HandleSlot, StartFuture, StartSink, StartSlot, StartWithHandle, TaskStatus};
 use crate::backend::Runtime;
 use crate::cancel::{CancelHandle, DeadlineTimer, DEADLINE_REASON};
 use crate::context;
@@ -212,6 +212,18 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
         V: Send + 'static,
         T: Send + 'static,
     {
+        self.start_child(f, None)
+    }
+
+    /// Builds the child and the future that spawns it on its first poll (see
+    /// [`StartFuture`]), leaving the child's handle in `keep` if given.
+    fn start_child<F, Fut, V, T>(&self, f: F, keep: Option<HandleSlot<R, T>>) -> StartFuture<V, E>
+    where
+        F: FnOnce(TaskStatus<V>) -> Fut,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        V: Send + 'static,
+        T: Send + 'static,
+    {
         let slot = StartSlot::<V, E>::new();
         let status = TaskStatus::new(Arc::clone(&slot) as _);
         let sink: Arc<dyn StartSink<E>> = Arc::clone(&slot) as _;
@@ -220,7 +232,11 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
             slot,
             Box::new(move |cancelled| {
                 let handle = group.spawn_child(future, Some(sink), cancelled)?;
-                Ok(handle.into_node())
+                let node = NodeRef::clone(handle.node());
+                if let Some(keep) = keep {
+                    *keep.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+                }
+                Ok(node)
             }),
         )
     }
@@ -269,21 +285,8 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
         V: Send + 'static,
         T: Send + 'static,
     {
-        let slot = StartSlot::<V, E>::new();
-        let status = TaskStatus::new(Arc::clone(&slot) as _);
-        let sink: Arc<dyn StartSink<E>> = Arc::clone(&slot) as _;
-        let (group, future) = (self.clone(), f(status));
         let handle = Arc::new(Mutex::new(None));
-        let keep = Arc::clone(&handle);
-        let start = StartFuture::new(
-            slot,
-            Box::new(move |cancelled| {
-                let spawned = group.spawn_child(future, Some(sink), cancelled)?;
-                let node = NodeRef::clone(spawned.node());
-                *keep.lock().unwrap_or_else(|e| e.into_inner()) = Some(spawned);
-                Ok(node)
-            }),
-        );
+        let start = self.start_child(f, Some(Arc::clone(&handle)));
         StartWithHandle::new(start, handle)
     }
 

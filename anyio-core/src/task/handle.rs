@@ -85,11 +85,6 @@ impl<R: Runtime, T: Send + 'static> TaskHandle<R, T> {
         self.node.cancel(None);
     }
 
-    /// Keeps only the child's node, to cancel it.
-    pub(crate) fn into_node(self) -> NodeRef {
-        self.node
-    }
-
     /// The child's node, to cancel it.
     pub(crate) fn node(&self) -> &NodeRef {
         &self.node
