@@ -19,6 +19,22 @@ fn futures_are_send() {
     send(&anyio::fail_after(std::time::Duration::ZERO, body()));
     send(&anyio::CancelScope::new().run(body()));
     send(&anyio::task_group(|_tg| body()));
+    send(&anyio::lowlevel::checkpoint_if_cancelled());
+    send(&anyio::lowlevel::cancel_shielded_checkpoint());
+    send(&anyio::move_on_after(std::time::Duration::ZERO, body()).shield(true));
+    fn start_futures_are_send(tg: &anyio::TaskGroup<anyio::BoxError>) {
+        send(&tg.start(|status: anyio::TaskStatus<u8>| async move {
+            status.started(1);
+            Ok(())
+        }));
+        send(
+            &tg.start_with_handle(|status: anyio::TaskStatus<u8>| async move {
+                status.started(1);
+                Ok(())
+            }),
+        );
+    }
+    let _ = start_futures_are_send;
     fn group_future_is_send<F: Future + Send>(_: F) {}
     group_future_is_send(anyio::task_group(
         |tg: anyio::TaskGroup<anyio::BoxError>| async move {
