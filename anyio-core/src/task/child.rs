@@ -38,7 +38,7 @@ pin_project! {
                     start.ended(true);
                 }
                 this.group.child_done();
-                node.exit_task(this.group.node());
+                node.exit_task();
             }
         }
     }
@@ -121,7 +121,7 @@ where
         // again after the count has dropped and the failure recorded above is reported.
         this.group.child_done();
         if let Some(node) = this.node.take() {
-            node.exit_task(this.group.node());
+            node.exit_task();
         }
         Poll::Ready(outcome)
     }

@@ -61,7 +61,7 @@ fn a_cancel_racing_a_childs_link_and_first_poll_reaches_it() {
         wait_until_cancelled(&child);
         canceller.join().unwrap();
         assert!(child.is_effective());
-        child.exit_task(&group);
+        child.exit_task();
         assert_eq!(group.child_count(), 0);
         group.unlink();
     });
@@ -86,7 +86,7 @@ fn a_grandchild_linked_during_propagation_is_reached() {
         canceller.join().unwrap();
         assert!(group.is_effective() && child.is_effective());
         finish(&[&grandchild]);
-        child.exit_task(&group);
+        child.exit_task();
         finish(&[&group]);
     });
 }
@@ -168,12 +168,12 @@ fn a_child_ending_while_its_siblings_are_cancelled_leaves_cleanly() {
         // The first child ends while the cancellation is on its way.
         let ender = {
             let (child, group) = (children[0].clone(), group.clone());
-            thread::spawn(move || child.exit_task(&group))
+            thread::spawn(move || child.exit_task())
         };
         wait_until_cancelled(&children[1]);
         canceller.join().unwrap();
         ender.join().unwrap();
-        children[1].exit_task(&group);
+        children[1].exit_task();
         assert_eq!(group.child_count(), 0);
         // The group ends: its ended children are swept out, which breaks their cycles.
         group.unlink();
@@ -181,7 +181,7 @@ fn a_child_ending_while_its_siblings_are_cancelled_leaves_cleanly() {
 }
 
 #[test]
-fn a_child_ending_after_its_group_was_dropped_removes_itself() {
+fn a_child_ending_as_its_group_is_dropped_leaves_no_cycle() {
     loom::model(|| {
         let group = node(Kind::Group);
         Node::link(&group, None);
@@ -193,9 +193,9 @@ fn a_child_ending_after_its_group_was_dropped_removes_itself() {
                 group.unlink();
             })
         };
-        // The child ends while its group's future is dropped: either the group's sweep or the
-        // child itself takes it out (loom reports the cycle left otherwise as a leak).
-        child.exit_task(&group);
+        // The child ends while its group's future is dropped: the group's end takes its
+        // children out of the tree either way (loom reports a cycle left behind as a leak).
+        child.exit_task();
         dropper.join().unwrap();
         assert_eq!(group.child_count(), 0);
     });
@@ -220,7 +220,7 @@ fn a_group_dropped_out_of_the_tree_while_a_child_links_below_it() {
         let child = Node::new_linked(Kind::Task, Sources::default(), &group);
         wait_until_cancelled(&child);
         dropper.join().unwrap();
-        child.exit_task(&group);
+        child.exit_task();
         assert_eq!(scope.child_count(), 0);
         assert_eq!(group.child_count(), 0);
     });

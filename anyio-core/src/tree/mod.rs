@@ -18,25 +18,26 @@
 //! in another task (a child task's node hangs below its group's node). The link is made when
 //! the node is created or entered and undone only when its owner finishes or is dropped, so a
 //! cancellation reaches every node below, whatever the state of the futures in between. Each
-//! node keeps its children in a `Vec`, and each child its index in that `Vec`, so linking and
-//! unlinking are O(1) with no map and no id.
+//! node keeps its children in a slab, and each child its slot, so linking and leaving are O(1)
+//! with no map and no id. A child task ends without its group's lock: it only marks its node,
+//! and the group's next insertion, or the group's own end, sweeps it out.
 //!
 //! # Locking
 //!
 //! Every node has one mutex, guarding its parent pointer, its children, its waker and its
 //! cancel reason; the source bits are written only with it held, and `EFFECTIVE` only by
-//! [`Node::recompute`] with it held. The only place that holds two locks at once is
-//! [`Node::unlink`], which takes the child's and then its parent's: locks are only ever taken
-//! child before parent, so no two threads can wait on each other in a cycle. Propagation takes
-//! one node's lock at a time: it recomputes a node, copies out its children and waker, lets go,
-//! and moves on.
+//! [`Node::recompute`] with it held (or, for a node nobody else can see yet, by
+//! [`Node::new_linked`] under its parent's lock). No code holds two nodes' locks at once, so
+//! no two threads can wait on each other. Propagation takes one node's lock at a time: it
+//! recomputes a node, copies out its children and waker, lets go, and moves on.
 //!
 //! A node linked while its parent's status changes cannot miss the change: the parent's status
 //! is written with the parent's lock held and the children are copied out in the same critical
-//! section, while linking pushes the child with that lock held and recomputes the child
-//! afterwards. Either the child is in the copy or its own recomputation sees the new status.
-//! Recomputation reads its inputs afresh under the node's own lock, so concurrent changes of
-//! a shield and of an ancestor's status leave the last recomputation, which saw both, in force.
+//! section, while linking inserts the child with that lock held and then recomputes the child
+//! (or, for a new node, reads the parent's status in that same critical section). Either the
+//! child is in the copy or its own computation sees the new status. Recomputation reads its
+//! inputs afresh under the node's own lock, so concurrent changes of a shield and of an
+//! ancestor's status leave the last recomputation, which saw both, in force.
 
 #[cfg(all(test, loom))]
 mod loom_tests;
@@ -182,7 +183,7 @@ impl Children {
     }
 
     fn remove(&mut self, index: u32) -> Option<Arc<Node>> {
-        let removed = self.slots[index as usize].take();
+        let removed = self.slots.get_mut(index as usize)?.take();
         if self.free.len() + 1 == self.slots.len() {
             // The last one left: start over, and give the memory of a burst back.
             *self = Self::default();
@@ -249,9 +250,14 @@ impl Node {
         let node = Arc::new(Self::unlinked(kind, sources, Some(NodeRef::clone(parent))));
         let mut siblings = parent.lock();
         let inherit = !sources.shield && parent.is_effective();
-        let index = siblings.extra().children.insert(NodeRef::clone(&node));
-        node.index.store(index, Relaxed);
-        let bits = if inherit { LINKED | EFFECTIVE } else { LINKED };
+        let mut bits = if inherit { EFFECTIVE } else { 0 };
+        // Below a node whose owner has finished (a dropped group's child spawning into it) the
+        // new node takes its status and stays out of the tree, which holds no more children.
+        if parent.flags() & EXITED == 0 {
+            let index = siblings.extra().children.insert(NodeRef::clone(&node));
+            node.index.store(index, Relaxed);
+            bits |= LINKED;
+        }
         node.state.fetch_or(bits, AcqRel);
         drop(siblings);
         node
@@ -340,8 +346,8 @@ impl Node {
     pub(crate) fn link(node: &NodeRef, parent: Option<&NodeRef>) {
         if let Some(parent) = parent {
             node.lock().parent = Some(NodeRef::clone(parent));
-            {
-                let mut siblings = parent.lock();
+            let mut siblings = parent.lock();
+            if parent.flags() & EXITED == 0 {
                 let index = siblings.extra().children.insert(NodeRef::clone(node));
                 node.index.store(index, Relaxed);
                 node.state.fetch_or(LINKED, AcqRel);
@@ -359,12 +365,18 @@ impl Node {
     /// the node keeps its status. Idempotent.
     ///
     pub(crate) fn unlink(&self) {
-        self.state.fetch_or(EXITED, AcqRel);
-        // The child tasks that ended are swept out now; one still running removes itself when
-        // it ends (see `exit_task`). A node and its children point at each other until then.
-        if let Some(extra) = self.lock().extra.as_mut() {
-            extra.children.sweep();
-        }
+        // Its children go with it: a group's children that still run (its future was dropped)
+        // were cancelled already and need it no more, and the references between a node and
+        // its children are a cycle that must not outlive the node's owner.
+        let children = {
+            let mut inner = self.lock();
+            self.state.fetch_or(EXITED, AcqRel);
+            inner
+                .extra
+                .as_mut()
+                .map(|extra| std::mem::take(&mut extra.children))
+        };
+        drop(children);
         if self.flags() & LINKED == 0 {
             return;
         }
@@ -375,22 +387,12 @@ impl Node {
     }
 
     /// The end of a child task: marks its node as exited, without taking its group's lock. The
-    /// node stays among the group's children until the next insertion sweeps it out (or the
-    /// group goes away); a cancellation that still visits it wakes a finished task, which does
-    /// nothing.
-    ///
-    /// A child that ends after its group's owner has finished (the group's future was dropped)
-    /// removes itself, since no insertion will sweep it out any more. The child sets its own
-    /// flag and then reads the group's with a read-modify-write, while the group sets its flag
-    /// with one and then sweeps: whichever of the two comes second on the group's word sees the
-    /// other's flag (the second synchronizes with the first), so one of them takes the child
-    /// out.
-    pub(crate) fn exit_task(&self, group: &Node) {
+    /// node stays among the group's children until the next insertion sweeps it out, or the
+    /// group's own end takes them all; a cancellation that still visits it wakes a finished
+    /// task, which does nothing.
+    pub(crate) fn exit_task(&self) {
         debug_assert_eq!(self.kind(), Kind::Task);
         self.state.fetch_or(EXITED, AcqRel);
-        if group.state.fetch_or(0, AcqRel) & EXITED != 0 {
-            self.leave(group);
-        }
     }
 
     /// Takes the node out of `parent`'s children. The node keeps its parent pointer: a linked
