@@ -30,18 +30,30 @@ impl<R: Runtime> Default for DeadlineTimer<R> {
 }
 
 impl<R: Runtime> DeadlineTimer<R> {
-    /// Whether a timer is armed (so a deadline may have fired since the last poll).
-    pub(crate) fn is_armed(&self) -> bool {
-        self.timer.is_some()
-    }
-
-    /// Arms the timer for `node`'s deadline (re-arming it after a change) and polls it; true
-    /// when the deadline has passed. A node without a deadline arms nothing.
+    /// Cancels `node` if its deadline has passed, arming (or re-arming, after a change) the
+    /// timer for it otherwise; whether it cancelled. A node without a deadline arms nothing.
     ///
     /// # Panics
     ///
     /// When a timer must be created where `R::current()` finds no runtime.
-    pub(crate) fn poll_expired(self: Pin<&mut Self>, node: &Node, cx: &mut Context<'_>) -> bool {
+    pub(crate) fn deliver(self: Pin<&mut Self>, node: &Node, cx: &mut Context<'_>) -> bool {
+        let expired = self.poll_expired(node, cx);
+        if expired {
+            node.cancel_by_deadline();
+        }
+        expired
+    }
+
+    /// As [`deliver`](Self::deliver) if a timer is armed already: a deadline that passed while
+    /// the body was suspended is delivered before the body runs again, and a body that never
+    /// suspended arms nothing.
+    pub(crate) fn deliver_armed(self: Pin<&mut Self>, node: &Node, cx: &mut Context<'_>) {
+        if self.timer.is_some() {
+            self.deliver(node, cx);
+        }
+    }
+
+    fn poll_expired(self: Pin<&mut Self>, node: &Node, cx: &mut Context<'_>) -> bool {
         let this = self.project();
         let deadline = node.deadline_nanos();
         let Some(at) = instant::from_nanos(deadline) else {

@@ -4,7 +4,6 @@ use std::fmt;
 use std::time::Instant;
 
 use crate::backend::Runtime;
-use crate::instant;
 use crate::time::current_time;
 use crate::tree::{NodeRef, Reason};
 
@@ -59,14 +58,7 @@ impl CancelHandle {
     /// been entered, or is busy between checkpoints), as reading `cancel_called` in Trio does.
     /// A deadline that passes after the scope finished does not count.
     fn deadline_check(&self) {
-        let deadline = self.node.deadline_nanos();
-        if !self.node.cancel_called()
-            && !self.node.has_exited()
-            && deadline != instant::NEVER
-            && deadline <= instant::to_nanos((self.now)())
-        {
-            self.node.cancel_by_deadline();
-        }
+        self.node.cancel_if_deadline_passed((self.now)());
     }
 
     /// Cancels the scope. Idempotent.

@@ -106,9 +106,7 @@ impl<R: Runtime> CancelScope<R> {
         let scope = Self::new();
         scope.node.init_deadline(instant::to_nanos(deadline));
         // A deadline already past cancels the scope now: its handle says so before entry.
-        if deadline <= current_time::<R>() {
-            scope.node.cancel_by_deadline();
-        }
+        scope.node.cancel_if_deadline_passed(current_time::<R>());
         scope
     }
 

@@ -233,11 +233,8 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
                 // A cancelled node is settled by the loop below, which polls the body again
                 // and weighs what is below it, as for every later poll.
                 let node = this.node.as_ref().expect("set above");
-                if !cancelled && !this.timer.as_mut().poll_expired(node, cx) {
+                if !cancelled && !this.timer.as_mut().deliver(node, cx) {
                     return Poll::Pending;
-                }
-                if !cancelled {
-                    node.cancel_by_deadline();
                 }
             }
             Phase::Fresh => {
@@ -254,11 +251,7 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
 
         loop {
             let node = this.node.as_ref().expect("active scopes have a node");
-            // A deadline that passed while the body was suspended is delivered before the
-            // body runs again.
-            if this.timer.is_armed() && this.timer.as_mut().poll_expired(node, cx) {
-                node.cancel_by_deadline();
-            }
+            this.timer.as_mut().deliver_armed(node, cx);
             match drive(this.node, this.body.as_mut(), cx) {
                 Driven::Ready(output) => {
                     return Poll::Ready(Some(finish(this.node, this.phase, output)));
@@ -266,10 +259,9 @@ impl<F: Future, R: Runtime> Future for Scoped<F, R> {
                 Driven::Dropped => return settle(this.node, this.phase, cx),
                 Driven::Pending => {
                     let node = this.node.as_ref().expect("active scopes have a node");
-                    if node.is_effective() || !this.timer.as_mut().poll_expired(node, cx) {
+                    if node.is_effective() || !this.timer.as_mut().deliver(node, cx) {
                         return Poll::Pending;
                     }
-                    node.cancel_by_deadline();
                 }
             }
         }
@@ -302,10 +294,7 @@ fn enter_node<R: Runtime>(node: &NodeRef, entry: EntryDeadline) {
         }
         EntryDeadline::At(at) => node.init_deadline(instant::to_nanos(at)),
     }
-    let deadline = node.deadline_nanos();
-    if deadline != instant::NEVER && deadline <= instant::to_nanos(current_time::<R>()) {
-        node.cancel_by_deadline();
-    }
+    node.cancel_if_deadline_passed(current_time::<R>());
 }
 
 fn finish<T>(node: &Option<NodeRef>, phase: &mut Phase, output: T) -> T {

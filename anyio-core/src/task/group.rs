@@ -538,9 +538,7 @@ where
                 .node
                 .as_ref()
                 .expect("the node lives as long as the group");
-            if this.timer.is_armed() && this.timer.as_mut().poll_expired(node, cx) {
-                node.cancel_by_deadline();
-            }
+            this.timer.as_mut().deliver_armed(node, cx);
             if this.body.is_some() {
                 // A panicking body must not leave children running: cancel them, wait, re-raise.
                 let polled = catch_unwind(AssertUnwindSafe(|| {
@@ -549,11 +547,10 @@ where
                 match polled {
                     Ok(Driven::Pending) => {
                         let node = this.node.as_ref().expect("lent back");
-                        if node.is_effective() || !this.timer.as_mut().poll_expired(node, cx) {
+                        if node.is_effective() || !this.timer.as_mut().deliver(node, cx) {
                             *this.pended = true;
                             return Poll::Pending;
                         }
-                        node.cancel_by_deadline();
                         continue;
                     }
                     Ok(Driven::Ready(Ok(value))) => *this.value = Some(Ok(value)),
@@ -573,8 +570,7 @@ where
             if !shared.children_done(cx.waker()) {
                 // Keep the node's waker current, so a moved deadline re-arms the timer.
                 node.register(cx.waker());
-                if this.timer.as_mut().poll_expired(node, cx) {
-                    node.cancel_by_deadline();
+                if this.timer.as_mut().deliver(node, cx) {
                     continue;
                 }
                 *this.pended = true;

@@ -337,6 +337,20 @@ impl Node {
         self.wake();
     }
 
+    /// Cancels the node if its deadline is at or before `now` (of the runtime's clock) and it
+    /// is still running; whether it did.
+    pub(crate) fn cancel_if_deadline_passed(&self, now: Instant) -> bool {
+        let deadline = self.deadline_nanos();
+        let passed = !self.cancel_called()
+            && !self.has_exited()
+            && deadline != instant::NEVER
+            && deadline <= instant::to_nanos(now);
+        if passed {
+            self.cancel_by_deadline();
+        }
+        passed
+    }
+
     /// Sets the deadline of a node nobody polls yet: there is no owner to wake.
     pub(crate) fn init_deadline(&self, nanos: u64) {
         self.deadline.store(nanos, Release);
