@@ -106,6 +106,22 @@ impl<R: Reactor, T: Pollable> Socket<R, T> {
         }
     }
 
+    /// Runs `f` holding the given direction, as an operation in it would: one task per
+    /// direction, so [`StreamError::Busy`] while another operation runs in it.
+    pub(crate) fn exclusive<U>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> Result<U, StreamError>,
+    ) -> Result<U, StreamError> {
+        let busy = &self.direction(interest).busy;
+        if busy.swap(true, Ordering::Acquire) {
+            return Err(StreamError::Busy);
+        }
+        let result = f();
+        busy.store(false, Ordering::Release);
+        result
+    }
+
     fn direction(&self, interest: Interest) -> &Direction {
         match interest {
             Interest::Read => &self.read,
