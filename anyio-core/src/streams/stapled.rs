@@ -150,10 +150,11 @@ macro_rules! halves {
         }
 
         impl<S: AsyncClose, R: AsyncClose> AsyncClose for $name<S, R> {
-            /// Closes the send half, then the receive half.
+            /// Closes both halves, both started in the same poll: a half that says goodbye
+            /// first (TLS) and is cut short by a cancellation cannot keep the other open.
             async fn close(&self) {
-                self.send_stream.close().await;
-                self.receive_stream.close().await;
+                futures_util::future::join(self.send_stream.close(), self.receive_stream.close())
+                    .await;
             }
         }
     };

@@ -45,6 +45,7 @@
 //! # }).unwrap();
 //! ```
 
+mod ciphertext;
 mod config;
 mod error;
 mod listener;

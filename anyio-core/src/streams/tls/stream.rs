@@ -5,7 +5,7 @@ use std::future::Future;
 use std::io::{self, Read, Write};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Waker};
 
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -14,14 +14,11 @@ use rustls::{
     SupportedCipherSuite,
 };
 
+use super::ciphertext::{feed_end, Ciphertext, ReadBuf};
 use super::TlsError;
 use crate::net::SocketAttributes;
 use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
-
-/// Ciphertext read from the transport at a time: one full TLS record. Reading no more than
-/// this while rustls holds no undelivered plaintext keeps its plaintext buffer (16 KiB by
-/// default) from ever refusing what was read.
-const READ_CHUNK: usize = 16 * 1024;
+use crate::wait::Acquire;
 
 const UNCLEAN_EOF: &str = "the peer closed the connection without sending TLS close_notify: \
                            the data may be truncated";
@@ -87,8 +84,8 @@ pub struct TlsStream<S> {
     client_server_name: Option<String>,
     receiving: Direction,
     sending: Direction,
-    /// Kept between receives so each does not allocate; a receive takes it while it runs.
-    read_buf: Mutex<Vec<u8>>,
+    /// Kept between receives so each does not allocate, with what rustls has not taken yet.
+    read_buf: Mutex<Ciphertext>,
     eof_sent: AtomicBool,
 }
 
@@ -179,13 +176,12 @@ impl<S: ByteStream> TlsStream<S> {
             client_server_name,
             receiving: Direction::default(),
             sending: Direction::default(),
-            read_buf: Mutex::new(Vec::new()),
+            read_buf: Mutex::new(Ciphertext::default()),
             eof_sent: AtomicBool::new(false),
         }
     }
 
     async fn handshake(&self) -> Result<(), StreamError> {
-        let mut chunk = vec![0; READ_CHUNK];
         loop {
             let (out, handshaking) = {
                 let mut session = self.session();
@@ -197,8 +193,11 @@ impl<S: ByteStream> TlsStream<S> {
             if !handshaking {
                 return Ok(());
             }
-            match self.transport.receive_into(&mut chunk).await {
-                Ok(n) => self.ingest(&chunk[..n], true).await?,
+            if self.ingest(true).await? {
+                continue;
+            }
+            match self.read_transport().await {
+                Ok(()) => {}
                 Err(StreamError::EndOfStream) => {
                     return Err(StreamError::Broken(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
@@ -208,6 +207,14 @@ impl<S: ByteStream> TlsStream<S> {
                 Err(error) => return Err(error),
             }
         }
+    }
+
+    /// Reads the next chunk of ciphertext from the transport into the receive buffer.
+    async fn read_transport(&self) -> Result<(), StreamError> {
+        let mut chunk = ReadBuf::take(&self.read_buf);
+        let n = self.transport.receive_into(chunk.buf()).await?;
+        chunk.filled(n);
+        Ok(())
     }
 
     /// Receives at least one and at most `buf.len()` bytes of plaintext into `buf`.
@@ -243,16 +250,18 @@ impl<S: ByteStream> TlsStream<S> {
             return Err(StreamError::invalid_argument(EMPTY_BUF));
         }
         let _receiving = self.receiving.claim()?;
-        let mut chunk = ReadBuf::take(&self.read_buf);
         loop {
             if let Some(n) = self.take_plaintext(buf)? {
                 return Ok(n);
             }
-            match self.transport.receive_into(&mut chunk.buf).await {
-                Ok(n) => self.ingest(&chunk.buf[..n], false).await?,
+            if self.ingest(false).await? {
+                continue;
+            }
+            match self.read_transport().await {
+                Ok(()) => {}
                 // rustls turns the transport's end into EndOfStream or Broken, depending
                 // on whether close_notify came first.
-                Err(StreamError::EndOfStream) => self.ingest(&[], false).await?,
+                Err(StreamError::EndOfStream) => self.ingest_end().await?,
                 Err(error) => return Err(error),
             }
         }
@@ -299,15 +308,40 @@ impl<S: ByteStream> TlsStream<S> {
         }
     }
 
-    /// Hands ciphertext (or, when `data` is empty, the transport's end) to rustls. When rustls
-    /// rejects it, the alert it queued is sent if no send is in flight, so the peer learns why.
-    async fn ingest(&self, data: &[u8], handshaking: bool) -> Result<(), StreamError> {
-        let (error, alert) = {
-            let mut session = self.session();
-            match feed(&mut session, data, handshaking) {
-                Ok(()) => return Ok(()),
-                Err(error) => (error, take_output(&mut session)),
+    /// Hands rustls the ciphertext read before, as far as it takes it now; `true` if it was
+    /// given any. When rustls rejects a record, the alert it queued is sent if no send is in
+    /// flight, so the peer learns why.
+    async fn ingest(&self, handshaking: bool) -> Result<bool, StreamError> {
+        let result = {
+            let mut pending = self.read_buf.acquire();
+            if pending.is_empty() {
+                return Ok(false);
             }
+            let mut session = self.session();
+            let fed = pending.feed(&mut session, handshaking);
+            with_alert(&mut session, fed)
+        };
+        self.send_alert(result).await
+    }
+
+    /// Tells rustls that the transport ended.
+    async fn ingest_end(&self) -> Result<(), StreamError> {
+        let result = {
+            let mut session = self.session();
+            let fed = feed_end(&mut session, false);
+            with_alert(&mut session, fed)
+        };
+        self.send_alert(result).await
+    }
+
+    /// Sends the alert of a failed step, if no send is in flight, and returns its error.
+    async fn send_alert<T>(
+        &self,
+        result: Result<T, (StreamError, Vec<u8>)>,
+    ) -> Result<T, StreamError> {
+        let (error, alert) = match result {
+            Ok(value) => return Ok(value),
+            Err(failed) => failed,
         };
         if !alert.is_empty() {
             if let Ok(_sending) = self.sending.claim() {
@@ -433,7 +467,7 @@ impl<S> TlsStream<S> {
     fn session(&self) -> MutexGuard<'_, Connection> {
         // rustls keeps its state consistent between calls, so a panic elsewhere while the
         // lock was held leaves nothing half-done.
-        self.session.lock().unwrap_or_else(PoisonError::into_inner)
+        self.session.acquire()
     }
 
     /// The ALPN protocol both sides agreed on, if any.
@@ -522,7 +556,8 @@ impl<S> TlsStream<S> {
 impl<S: ByteStream + AsyncClose> TlsStream<S> {
     /// Sends `close_notify` (unless [`send_eof`](Self::send_eof) already did, or another task
     /// is sending), then closes the transport; receives waiting on it end with
-    /// [`StreamError::Closed`].
+    /// [`StreamError::Closed`]. Closing always closes: in a cancelled scope it skips
+    /// `close_notify` and closes the transport at once.
     ///
     /// # Examples
     ///
@@ -541,6 +576,10 @@ impl<S: ByteStream + AsyncClose> TlsStream<S> {
     /// still started (a socket closes at once).
     pub async fn close(&self) {
         let transport = CloseOnDrop(Some(&self.transport));
+        // In a cancelled scope there is no time for a goodbye: close the transport at once.
+        if crate::context::is_cancelled() {
+            return transport.close().await;
+        }
         if let Ok(_sending) = self.sending.claim() {
             if !self.eof_sent.swap(true, Ordering::AcqRel) {
                 let out = {
@@ -555,31 +594,12 @@ impl<S: ByteStream + AsyncClose> TlsStream<S> {
     }
 }
 
-/// Feeds `data` to rustls and lets it process the records; empty `data` reports the
-/// transport's end.
-fn feed(session: &mut Connection, mut data: &[u8], handshaking: bool) -> Result<(), StreamError> {
-    let to_stream_error = |error| {
-        StreamError::from(if handshaking {
-            TlsError::handshake(error)
-        } else {
-            TlsError::session(error)
-        })
-    };
-    if data.is_empty() {
-        session.read_tls(&mut data)?;
-        return session
-            .process_new_packets()
-            .map(drop)
-            .map_err(to_stream_error);
-    }
-    while !data.is_empty() {
-        if session.read_tls(&mut data)? == 0 {
-            // After close_notify rustls takes nothing more; what follows is ignored.
-            break;
-        }
-        session.process_new_packets().map_err(to_stream_error)?;
-    }
-    Ok(())
+/// A failed step's error with the alert rustls queued for the peer.
+fn with_alert<T>(
+    session: &mut Connection,
+    result: Result<T, StreamError>,
+) -> Result<T, (StreamError, Vec<u8>)> {
+    result.map_err(|error| (error, take_output(session)))
 }
 
 /// The TLS records rustls has queued for the peer.
@@ -613,26 +633,6 @@ impl Direction {
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
         self.0.store(false, Ordering::Release);
-    }
-}
-
-/// The receive buffer, returned to the stream when the receive ends or is cancelled.
-struct ReadBuf<'a> {
-    slot: &'a Mutex<Vec<u8>>,
-    buf: Vec<u8>,
-}
-
-impl<'a> ReadBuf<'a> {
-    fn take(slot: &'a Mutex<Vec<u8>>) -> Self {
-        let mut buf = std::mem::take(&mut *slot.lock().unwrap_or_else(PoisonError::into_inner));
-        buf.resize(READ_CHUNK, 0);
-        Self { slot, buf }
-    }
-}
-
-impl Drop for ReadBuf<'_> {
-    fn drop(&mut self) {
-        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = std::mem::take(&mut self.buf);
     }
 }
 
