@@ -195,6 +195,7 @@ impl<S> WaitList<S> {
     }
 
     /// The waiters in line, front to back.
+    #[cfg(test)]
     pub(crate) fn keys(&self) -> impl Iterator<Item = Key> + '_ {
         std::iter::successors(self.front(), |&key| self.next(key))
     }
