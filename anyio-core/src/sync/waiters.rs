@@ -112,6 +112,11 @@ impl<T> WaitQueue<T> {
         false
     }
 
+    /// Whether the waiter was granted (without touching its waker).
+    pub(crate) fn is_granted(&self, key: &Key) -> bool {
+        !self.list.is_linked(*key)
+    }
+
     /// Frees the waiter's slot: it collected its grant, or gave up. The caller passes on a
     /// grant that was never collected ([`Left::Granted`] from a dropped future).
     pub(crate) fn leave(&mut self, key: Key) -> (Left, T) {
