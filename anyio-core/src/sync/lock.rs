@@ -268,6 +268,15 @@ impl Lock {
         }
     }
 
+    /// An acquire that never yields once the lock is free: for a condition's wait, which has
+    /// been through its checkpoint already.
+    pub(crate) fn reacquire(&self) -> LockAcquire<'_> {
+        LockAcquire {
+            lock: self,
+            waiter: Acquiring::without_yield(),
+        }
+    }
+
     pub(crate) fn poll_acquire(&self, waiter: &mut Acquiring, cx: &mut Context<'_>) -> Poll<()> {
         self.permits.poll_checkpoint(waiter, self.fast_acquire, cx)
     }

@@ -37,6 +37,18 @@ pub(crate) struct AtMax;
 pub(crate) struct Acquiring {
     waiter: Option<Key>,
     yielding: bool,
+    /// Never yields after an uncontended take: the caller has just been through a checkpoint
+    /// (a condition's wait reacquiring its lock).
+    no_yield: bool,
+}
+
+impl Acquiring {
+    pub(crate) fn without_yield() -> Self {
+        Self {
+            no_yield: true,
+            ..Self::default()
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -151,7 +163,7 @@ impl Permits {
         }
         let waited = acquiring.waiter.is_some();
         std::task::ready!(self.poll_acquire(&mut acquiring.waiter, cx));
-        if fast || waited {
+        if fast || waited || acquiring.no_yield {
             return Poll::Ready(());
         }
         acquiring.yielding = true;
