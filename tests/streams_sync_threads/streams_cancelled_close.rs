@@ -2,10 +2,9 @@
 //! reports `Closed` afterwards and its peer sees the end. A cancelled TLS close skips
 //! `close_notify` but still closes the transport.
 
-mod common;
+use crate::common;
 #[cfg(feature = "tls")]
-#[path = "tls_certs/mod.rs"]
-mod tls_certs;
+use crate::tls_certs;
 
 use anyio::create_memory_object_stream;
 use anyio::streams::{

@@ -3,7 +3,7 @@
 //! DESIGN.md's delivery model: an item handed to a waiting send or receive before its scope's
 //! cancellation is delivered.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,17 +2,13 @@
 //! sizes, in one task and with one task per direction, on every backend. The seed is printed
 //! and can be replayed with `ANYIO_TLS_SEED`.
 
-#![cfg(feature = "tls")]
-
-mod common;
-#[path = "tls_certs/mod.rs"]
-mod tls_certs;
+use crate::common;
 
 use std::sync::Arc;
 
+use crate::tls_certs::Ca;
 use anyio::net::TcpStream;
 use anyio::streams::tls::TlsStream;
-use tls_certs::Ca;
 
 const TOTAL: usize = 1 << 20;
 const MAX_CHUNK: usize = 16_384;

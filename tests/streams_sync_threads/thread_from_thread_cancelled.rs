@@ -2,7 +2,7 @@
 //! cannot be cancelled), with and without `abandon_on_cancel`, while `from_thread::run`
 //! (async) stays subject to the host's scope.
 
-mod common;
+use crate::common;
 
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,7 +3,7 @@
 //! acquire that still yields once, holding the lock, as in AnyIO and Trio), and the
 //! `CapacityLimiter` with an owned guard for spawn loops.
 
-mod common;
+use crate::common;
 
 use std::num::NonZeroUsize;
 use std::pin::pin;

@@ -2,7 +2,7 @@
 //! and changes nothing; the blocked send completes once the peer reads, and the end of the
 //! stream follows all of its data.
 
-mod common;
+use crate::common;
 
 use std::pin::pin;
 
