@@ -374,3 +374,178 @@ async fn serve_handles_a_client_while_another_stays_silent() {
     assert_eq!(echoed.as_deref(), Some(&b"still served"[..]));
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+/// How much each side sends in the full-duplex tests.
+const DUPLEX_BYTES: usize = 1 << 20;
+
+/// The seed of a randomised test: `ANYIO_TLS_SEED=<seed>` replays one, else a fresh one.
+fn test_seed(what: &str) -> u64 {
+    let seed = std::env::var("ANYIO_TLS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
+    eprintln!("{what}: seed {seed} (replay with ANYIO_TLS_SEED={seed})");
+    seed
+}
+
+/// Sends `data` in chunks of random sizes in 1..=16384.
+async fn send_in_random_chunks(stream: &TlsStream<TcpStream>, data: &[u8], mut rng: fastrand::Rng) {
+    let mut rest = data;
+    while !rest.is_empty() {
+        let n = rng.usize(1..=16384).min(rest.len());
+        stream.send(&rest[..n]).await.unwrap();
+        rest = &rest[n..];
+    }
+}
+
+/// Receives `n` bytes with receives of random sizes in 1..=16384.
+async fn receive_in_random_sizes(
+    stream: &TlsStream<TcpStream>,
+    n: usize,
+    mut rng: fastrand::Rng,
+) -> Vec<u8> {
+    let mut data = Vec::with_capacity(n);
+    let mut buf = vec![0; 16384];
+    while data.len() < n {
+        let size = rng.usize(1..=16384);
+        let got = stream
+            .receive_into(&mut buf[..size])
+            .await
+            .unwrap_or_else(|error| panic!("receive failed after {} bytes: {error}", data.len()));
+        data.extend_from_slice(&buf[..got]);
+    }
+    data
+}
+
+/// Both sides send [`DUPLEX_BYTES`] of random data while they receive the other side's, and
+/// check it arrived whole.
+async fn full_duplex(seed: u64, task_per_direction: bool) {
+    let _watchdog = common::Watchdog::new("TLS full duplex", Duration::from_secs(60));
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let (client, server) = connected().await;
+    let (client, server) = (Arc::new(client), Arc::new(server));
+    let mut payload = || {
+        let mut data = vec![0; DUPLEX_BYTES];
+        rng.fill(&mut data);
+        data
+    };
+    let (to_server, to_client) = (payload(), payload());
+    let rngs: Vec<fastrand::Rng> = (0..4).map(|_| rng.fork()).collect();
+    let [send_c, recv_c, send_s, recv_s]: [fastrand::Rng; 4] = rngs.try_into().unwrap();
+
+    let side = |stream: Arc<TlsStream<TcpStream>>,
+                out: Vec<u8>,
+                send_rng: fastrand::Rng,
+                recv_rng: fastrand::Rng| async move {
+        if task_per_direction {
+            anyio::task_group(|tg| {
+                let stream = stream.clone();
+                async move {
+                    let sender = stream.clone();
+                    tg.spawn(async move {
+                        send_in_random_chunks(&sender, &out, send_rng).await;
+                        Ok::<_, common::TestError>(())
+                    })?;
+                    let received = tg.spawn(async move {
+                        Ok(receive_in_random_sizes(&stream, DUPLEX_BYTES, recv_rng).await)
+                    })?;
+                    Ok::<_, common::TestError>(received.await?)
+                }
+            })
+            .await
+            .unwrap()
+        } else {
+            let ((), received) = futures_util::join!(
+                send_in_random_chunks(&stream, &out, send_rng),
+                receive_in_random_sizes(&stream, DUPLEX_BYTES, recv_rng),
+            );
+            received
+        }
+    };
+    let (at_server, at_client) = futures_util::join!(
+        side(client.clone(), to_server.clone(), send_c, recv_c),
+        side(server.clone(), to_client.clone(), send_s, recv_s),
+    );
+    assert!(
+        at_server == to_client,
+        "seed {seed}: the client received other bytes"
+    );
+    assert!(
+        at_client == to_server,
+        "seed {seed}: the server received other bytes"
+    );
+}
+
+#[anyio::test]
+async fn full_duplex_in_one_task_with_random_chunks() {
+    full_duplex(test_seed("full duplex in one task"), false).await;
+}
+
+#[anyio::test]
+async fn full_duplex_with_a_task_per_direction_and_random_chunks() {
+    full_duplex(test_seed("full duplex, a task per direction"), true).await;
+}
+
+#[anyio::test]
+async fn zz_probe_close_cancelled() {
+    use anyio::streams::{AsyncClose, StapledByteStream};
+    // shape 1: timeout zero
+    let (client, server) = connected().await;
+    let r = anyio::move_on_after(Duration::ZERO, client.close()).await;
+    eprintln!(
+        "zero deadline: {r:?} closed {}",
+        client.get_ref().is_closed()
+    );
+    drop(server);
+    // shape 2: a cancelled task group child
+    let (client, server) = connected().await;
+    let client = Arc::new(client);
+    let c2 = client.clone();
+    let _ = anyio::task_group(|tg| async move {
+        tg.cancel();
+        tg.spawn(async move {
+            c2.close().await;
+            Ok::<_, common::TestError>(())
+        })?;
+        Ok::<_, common::TestError>(())
+    })
+    .await;
+    eprintln!(
+        "cancelled group child: closed {}",
+        client.get_ref().is_closed()
+    );
+    drop(server);
+    // shape 3: stapled of two TLS
+    let (a, _a2) = connected().await;
+    let (b, _b2) = connected().await;
+    let st = StapledByteStream::new(a, b);
+    let scope = anyio::CancelScope::new();
+    scope.cancel();
+    scope.run(st.close()).await;
+    eprintln!(
+        "stapled tls: send closed {} recv closed {}",
+        st.send_stream().get_ref().is_closed(),
+        st.receive_stream().get_ref().is_closed()
+    );
+    // shape 4: close future dropped unpolled
+    let (client, _server) = connected().await;
+    drop(client.close());
+    eprintln!("dropped unpolled: closed {}", client.get_ref().is_closed());
+}
+
+#[anyio::test]
+async fn one_way_with_random_chunks() {
+    let seed = test_seed("one way");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let (client, server) = connected().await;
+    let mut data = vec![0; DUPLEX_BYTES];
+    rng.fill(&mut data);
+    let ((), received) = futures_util::join!(
+        send_in_random_chunks(&client, &data, rng.fork()),
+        receive_in_random_sizes(&server, DUPLEX_BYTES, rng.fork()),
+    );
+    assert!(
+        received == data,
+        "seed {seed}: the server received other bytes"
+    );
+}

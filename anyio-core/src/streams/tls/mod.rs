@@ -47,6 +47,7 @@
 
 mod config;
 mod error;
+mod incoming;
 mod listener;
 mod stream;
 

@@ -14,14 +14,10 @@ use rustls::{
     SupportedCipherSuite,
 };
 
+use super::incoming::{feed_end, IncomingSlot, TakenIncoming};
 use super::TlsError;
 use crate::net::SocketAttributes;
 use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
-
-/// Ciphertext read from the transport at a time: one full TLS record. Reading no more than
-/// this while rustls holds no undelivered plaintext keeps its plaintext buffer (16 KiB by
-/// default) from ever refusing what was read.
-const READ_CHUNK: usize = 16 * 1024;
 
 const UNCLEAN_EOF: &str = "the peer closed the connection without sending TLS close_notify: \
                            the data may be truncated";
@@ -87,8 +83,9 @@ pub struct TlsStream<S> {
     client_server_name: Option<String>,
     receiving: Direction,
     sending: Direction,
-    /// Kept between receives so each does not allocate; a receive takes it while it runs.
-    read_buf: Mutex<Vec<u8>>,
+    /// Ciphertext read but not yet given to rustls, kept between receives; a receive (or the
+    /// handshake) takes it while it runs.
+    incoming: IncomingSlot,
     eof_sent: AtomicBool,
 }
 
@@ -179,13 +176,13 @@ impl<S: ByteStream> TlsStream<S> {
             client_server_name,
             receiving: Direction::default(),
             sending: Direction::default(),
-            read_buf: Mutex::new(Vec::new()),
+            incoming: IncomingSlot::default(),
             eof_sent: AtomicBool::new(false),
         }
     }
 
     async fn handshake(&self) -> Result<(), StreamError> {
-        let mut chunk = vec![0; READ_CHUNK];
+        let mut incoming = self.incoming.take();
         loop {
             let (out, handshaking) = {
                 let mut session = self.session();
@@ -195,18 +192,29 @@ impl<S: ByteStream> TlsStream<S> {
                 self.transport.send(&out).await?;
             }
             if !handshaking {
+                // What came after the handshake stays in `incoming` for the first receive.
                 return Ok(());
             }
-            match self.transport.receive_into(&mut chunk).await {
-                Ok(n) => self.ingest(&chunk[..n], true).await?,
-                Err(StreamError::EndOfStream) => {
-                    return Err(StreamError::Broken(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        EOF_IN_HANDSHAKE,
-                    )))
-                }
-                Err(error) => return Err(error),
+            if !self.read_transport(&mut incoming).await? {
+                return Err(StreamError::Broken(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    EOF_IN_HANDSHAKE,
+                )));
             }
+            self.ingest(&mut incoming, true).await?;
+        }
+    }
+
+    /// Reads ciphertext from the transport into `incoming` (which must be empty); `false`
+    /// when the transport has ended instead.
+    async fn read_transport(&self, incoming: &mut TakenIncoming<'_>) -> Result<bool, StreamError> {
+        match self.transport.receive_into(incoming.spare()).await {
+            Ok(n) => {
+                incoming.filled(n);
+                Ok(true)
+            }
+            Err(StreamError::EndOfStream) => Ok(false),
+            Err(error) => Err(error),
         }
     }
 
@@ -236,25 +244,25 @@ impl<S: ByteStream> TlsStream<S> {
     /// # Cancel safety
     ///
     /// Cancel safe: ciphertext is taken from the transport only in the poll that returns it
-    /// (for a cancel-safe transport, as sockets are) and is decrypted into the session's
-    /// buffer at once, where the next receive finds it.
+    /// (for a cancel-safe transport, as sockets are) and stays with the stream, decrypted or
+    /// not, where the next receive finds it.
     pub async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
         if buf.is_empty() {
             return Err(StreamError::invalid_argument(EMPTY_BUF));
         }
         let _receiving = self.receiving.claim()?;
-        let mut chunk = ReadBuf::take(&self.read_buf);
+        let mut incoming = self.incoming.take();
         loop {
             if let Some(n) = self.take_plaintext(buf)? {
                 return Ok(n);
             }
-            match self.transport.receive_into(&mut chunk.buf).await {
-                Ok(n) => self.ingest(&chunk.buf[..n], false).await?,
-                // rustls turns the transport's end into EndOfStream or Broken, depending
-                // on whether close_notify came first.
-                Err(StreamError::EndOfStream) => self.ingest(&[], false).await?,
-                Err(error) => return Err(error),
+            if incoming.is_empty() && !self.read_transport(&mut incoming).await? {
+                // rustls turns the transport's end into EndOfStream or Broken, depending on
+                // whether close_notify came first.
+                self.ingest_end().await?;
+                continue;
             }
+            self.ingest(&mut incoming, false).await?;
         }
     }
 
@@ -299,18 +307,32 @@ impl<S: ByteStream> TlsStream<S> {
         }
     }
 
-    /// Hands ciphertext (or, when `data` is empty, the transport's end) to rustls. When rustls
-    /// rejects it, the alert it queued is sent if no send is in flight, so the peer learns why.
-    async fn ingest(&self, data: &[u8], handshaking: bool) -> Result<(), StreamError> {
-        let (error, alert) = {
-            let mut session = self.session();
-            match feed(&mut session, data, handshaking) {
-                Ok(()) => return Ok(()),
-                Err(error) => (error, take_output(&mut session)),
-            }
+    /// Hands the ciphertext in `incoming` to rustls, as much as it takes while it has no
+    /// plaintext to deliver.
+    async fn ingest(
+        &self,
+        incoming: &mut TakenIncoming<'_>,
+        handshaking: bool,
+    ) -> Result<(), StreamError> {
+        let fed = incoming.feed(&mut self.session(), handshaking);
+        self.alert_on_error(fed).await
+    }
+
+    /// Tells rustls that the transport has ended.
+    async fn ingest_end(&self) -> Result<(), StreamError> {
+        let fed = feed_end(&mut self.session(), false);
+        self.alert_on_error(fed).await
+    }
+
+    /// When rustls rejected what it was fed, sends the alert it queued, so the peer learns
+    /// why. A send in flight sends it instead, after its own records.
+    async fn alert_on_error(&self, fed: Result<(), StreamError>) -> Result<(), StreamError> {
+        let Err(error) = fed else {
+            return Ok(());
         };
-        if !alert.is_empty() {
-            if let Ok(_sending) = self.sending.claim() {
+        if let Ok(_sending) = self.sending.claim() {
+            let alert = take_output(&mut self.session());
+            if !alert.is_empty() {
                 let _ = self.transport.send(&alert).await;
             }
         }
@@ -555,33 +577,6 @@ impl<S: ByteStream + AsyncClose> TlsStream<S> {
     }
 }
 
-/// Feeds `data` to rustls and lets it process the records; empty `data` reports the
-/// transport's end.
-fn feed(session: &mut Connection, mut data: &[u8], handshaking: bool) -> Result<(), StreamError> {
-    let to_stream_error = |error| {
-        StreamError::from(if handshaking {
-            TlsError::handshake(error)
-        } else {
-            TlsError::session(error)
-        })
-    };
-    if data.is_empty() {
-        session.read_tls(&mut data)?;
-        return session
-            .process_new_packets()
-            .map(drop)
-            .map_err(to_stream_error);
-    }
-    while !data.is_empty() {
-        if session.read_tls(&mut data)? == 0 {
-            // After close_notify rustls takes nothing more; what follows is ignored.
-            break;
-        }
-        session.process_new_packets().map_err(to_stream_error)?;
-    }
-    Ok(())
-}
-
 /// The TLS records rustls has queued for the peer.
 fn take_output(session: &mut Connection) -> Vec<u8> {
     let mut out = Vec::new();
@@ -613,26 +608,6 @@ impl Direction {
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
         self.0.store(false, Ordering::Release);
-    }
-}
-
-/// The receive buffer, returned to the stream when the receive ends or is cancelled.
-struct ReadBuf<'a> {
-    slot: &'a Mutex<Vec<u8>>,
-    buf: Vec<u8>,
-}
-
-impl<'a> ReadBuf<'a> {
-    fn take(slot: &'a Mutex<Vec<u8>>) -> Self {
-        let mut buf = std::mem::take(&mut *slot.lock().unwrap_or_else(PoisonError::into_inner));
-        buf.resize(READ_CHUNK, 0);
-        Self { slot, buf }
-    }
-}
-
-impl Drop for ReadBuf<'_> {
-    fn drop(&mut self) {
-        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = std::mem::take(&mut self.buf);
     }
 }
 
