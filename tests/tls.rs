@@ -549,3 +549,56 @@ async fn one_way_with_random_chunks() {
         "seed {seed}: the server received other bytes"
     );
 }
+
+#[anyio::test]
+async fn close_in_a_cancelled_scope_still_closes_the_transport() {
+    let (client, server) = connected().await;
+    client.send(b"before").await.unwrap();
+    let scope = anyio::CancelScope::new();
+    scope.cancel();
+    scope.run(client.close()).await;
+    assert_eq!(receive_exactly(&server, 6).await, b"before");
+    // The cancelled close skipped close_notify but closed the transport.
+    match server.receive(16).await {
+        Err(StreamError::Broken(error)) => assert!(error.to_string().contains("close_notify")),
+        other => panic!("expected Broken, got {other:?}"),
+    }
+    assert!(client.get_ref().is_closed());
+    assert!(matches!(client.send(b"x").await, Err(StreamError::Closed)));
+    assert!(matches!(client.receive(16).await, Err(StreamError::Closed)));
+    assert!(matches!(client.send_eof().await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn a_close_dropped_unpolled_still_closes_the_transport() {
+    let (client, server) = connected().await;
+    drop(client.close());
+    assert!(client.get_ref().is_closed());
+    assert!(matches!(
+        server.receive(16).await,
+        Err(StreamError::Broken(_))
+    ));
+    assert!(matches!(client.receive(16).await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn close_after_send_eof_closes_without_a_second_close_notify() {
+    let (client, server) = connected().await;
+    client.send_eof().await.unwrap();
+    client.close().await;
+    assert!(matches!(
+        server.receive(16).await,
+        Err(StreamError::EndOfStream)
+    ));
+    assert!(matches!(client.send_eof().await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn plaintext_still_buffered_is_closed_to_the_closer() {
+    let (client, server) = connected().await;
+    server.send(b"unread").await.unwrap();
+    // One byte in: the rest of the record is decrypted and buffered in the session.
+    assert_eq!(receive_exactly(&client, 1).await, b"u");
+    client.close().await;
+    assert!(matches!(client.receive(16).await, Err(StreamError::Closed)));
+}

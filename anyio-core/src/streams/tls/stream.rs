@@ -3,10 +3,8 @@
 use std::fmt;
 use std::future::Future;
 use std::io::{self, Read, Write};
-use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Waker};
 
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{
@@ -14,9 +12,11 @@ use rustls::{
     SupportedCipherSuite,
 };
 
+use super::close::TlsClose;
 use super::incoming::{feed_end, IncomingSlot, TakenIncoming};
 use super::TlsError;
 use crate::net::SocketAttributes;
+use crate::streams::claim::Direction;
 use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
 
 const UNCLEAN_EOF: &str = "the peer closed the connection without sending TLS close_notify: \
@@ -87,6 +87,8 @@ pub struct TlsStream<S> {
     /// handshake) takes it while it runs.
     incoming: IncomingSlot,
     eof_sent: AtomicBool,
+    /// Set by [`close`](Self::close): every operation after it is [`StreamError::Closed`].
+    closed: AtomicBool,
 }
 
 impl<S: ByteStream> TlsStream<S> {
@@ -178,6 +180,7 @@ impl<S: ByteStream> TlsStream<S> {
             sending: Direction::default(),
             incoming: IncomingSlot::default(),
             eof_sent: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -238,8 +241,8 @@ impl<S: ByteStream> TlsStream<S> {
     /// [`StreamError::EndOfStream`] after the peer's `close_notify`; [`StreamError::Broken`]
     /// when the transport ends without one; [`StreamError::InvalidData`] holding a
     /// [`TlsError`] for a record that fails to decrypt or breaks the protocol;
-    /// [`StreamError::Busy`] while another task receives; `InvalidArgument` for an empty
-    /// `buf`; the transport's errors.
+    /// [`StreamError::Busy`] while another task receives; [`StreamError::Closed`] after
+    /// [`close`](Self::close); `InvalidArgument` for an empty `buf`; the transport's errors.
     ///
     /// # Cancel safety
     ///
@@ -250,6 +253,7 @@ impl<S: ByteStream> TlsStream<S> {
         if buf.is_empty() {
             return Err(StreamError::invalid_argument(EMPTY_BUF));
         }
+        self.ensure_open()?;
         let _receiving = self.receiving.claim()?;
         let mut incoming = self.incoming.take();
         loop {
@@ -363,6 +367,7 @@ impl<S: ByteStream> TlsStream<S> {
     /// Not cancel safe: when cancelled, part of a TLS record may have been sent, after which
     /// the session is unusable.
     pub async fn send(&self, data: &[u8]) -> Result<(), StreamError> {
+        self.ensure_open()?;
         let _sending = self.sending.claim()?;
         if self.eof_sent.load(Ordering::Acquire) {
             return Err(StreamError::Closed);
@@ -413,12 +418,15 @@ impl<S: ByteStream> TlsStream<S> {
     ///
     /// # Errors
     ///
-    /// [`StreamError::Busy`] while another task sends; the transport's errors.
+    /// [`StreamError::Busy`] while another task sends, and nothing changes: the send goes on
+    /// and a later `send_eof` still finishes the stream; [`StreamError::Closed`] after
+    /// [`close`](Self::close); the transport's errors.
     ///
     /// # Cancel safety
     ///
     /// Not cancel safe: when cancelled, `close_notify` may be sent in part.
     pub async fn send_eof(&self) -> Result<(), StreamError> {
+        self.ensure_open()?;
         let _sending = self.sending.claim()?;
         if self.eof_sent.swap(true, Ordering::AcqRel) {
             return Ok(());
@@ -452,6 +460,13 @@ impl<S: ByteStream> TlsStream<S> {
 }
 
 impl<S> TlsStream<S> {
+    fn ensure_open(&self) -> Result<(), StreamError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StreamError::Closed);
+        }
+        Ok(())
+    }
+
     fn session(&self) -> MutexGuard<'_, Connection> {
         // rustls keeps its state consistent between calls, so a panic elsewhere while the
         // lock was held leaves nothing half-done.
@@ -543,8 +558,13 @@ impl<S> TlsStream<S> {
 
 impl<S: ByteStream + AsyncClose> TlsStream<S> {
     /// Sends `close_notify` (unless [`send_eof`](Self::send_eof) already did, or another task
-    /// is sending), then closes the transport; receives waiting on it end with
-    /// [`StreamError::Closed`].
+    /// is sending), then closes the transport; receives and sends waiting on it end with
+    /// [`StreamError::Closed`], and so does every operation on this stream from the call on.
+    ///
+    /// Closing always closes, as Trio's `aclose` does: only the goodbye waits for the
+    /// future to be awaited. In a cancelled scope `close_notify` is skipped (its send is a
+    /// checkpoint) and the transport is closed all the same; a [`TlsClose`] dropped unpolled
+    /// closes the transport too.
     ///
     /// # Examples
     ///
@@ -561,19 +581,22 @@ impl<S: ByteStream + AsyncClose> TlsStream<S> {
     ///
     /// Cancel safe: when cancelled while sending `close_notify`, the transport's close is
     /// still started (a socket closes at once).
-    pub async fn close(&self) {
-        let transport = CloseOnDrop(Some(&self.transport));
-        if let Ok(_sending) = self.sending.claim() {
-            if !self.eof_sent.swap(true, Ordering::AcqRel) {
-                let out = {
-                    let mut session = self.session();
-                    session.send_close_notify();
-                    take_output(&mut session)
-                };
-                let _ = self.transport.send(&out).await;
+    pub fn close(&self) -> TlsClose<'_> {
+        self.closed.store(true, Ordering::Release);
+        TlsClose::new(&self.transport, async move {
+            let Ok(_sending) = self.sending.claim() else {
+                return;
+            };
+            if self.eof_sent.swap(true, Ordering::AcqRel) {
+                return;
             }
-        }
-        transport.close().await;
+            let out = {
+                let mut session = self.session();
+                session.send_close_notify();
+                take_output(&mut session)
+            };
+            let _ = self.transport.send(&out).await;
+        })
     }
 }
 
@@ -587,49 +610,6 @@ fn take_output(session: &mut Connection) -> Vec<u8> {
         }
     }
     out
-}
-
-/// One direction's claim: one task at a time receives (or sends).
-#[derive(Default)]
-struct Direction(AtomicBool);
-
-struct Claim<'a>(&'a AtomicBool);
-
-impl Direction {
-    fn claim(&self) -> Result<Claim<'_>, StreamError> {
-        if self.0.swap(true, Ordering::Acquire) {
-            Err(StreamError::Busy)
-        } else {
-            Ok(Claim(&self.0))
-        }
-    }
-}
-
-impl Drop for Claim<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
-/// Closes the transport even when [`TlsStream::close`] is cancelled before it got there.
-struct CloseOnDrop<'a, S: AsyncClose>(Option<&'a S>);
-
-impl<S: AsyncClose> CloseOnDrop<'_, S> {
-    async fn close(mut self) {
-        if let Some(transport) = self.0.take() {
-            transport.close().await;
-        }
-    }
-}
-
-impl<S: AsyncClose> Drop for CloseOnDrop<'_, S> {
-    fn drop(&mut self) {
-        if let Some(transport) = self.0.take() {
-            // Starting the close is all a destructor can do; sockets finish it in this poll.
-            let close = pin!(transport.close());
-            let _ = close.poll(&mut Context::from_waker(Waker::noop()));
-        }
-    }
 }
 
 impl<S: fmt::Debug> fmt::Debug for TlsStream<S> {
@@ -672,7 +652,8 @@ impl<S: ByteStream> ByteStream for TlsStream<S> {
 }
 
 impl<S: ByteStream + AsyncClose> AsyncClose for TlsStream<S> {
-    fn close(&self) -> impl Future<Output = ()> + Send + '_ {
+    #[allow(refining_impl_trait)]
+    fn close(&self) -> TlsClose<'_> {
         TlsStream::close(self)
     }
 }
