@@ -115,7 +115,7 @@ async fn a_stapled_object_stream_carries_objects_both_ways() {
                 a.send(i).await.unwrap();
                 assert_eq!(a.receive().await, Ok(i * 2));
             }
-            a.send_eof().await;
+            a.send_eof().await.unwrap();
         },
         async {
             let mut sum = 0;
