@@ -48,7 +48,8 @@ async fn connected() -> (TlsStream<TcpStream>, TlsStream<TcpStream>) {
 async fn receive_exactly(stream: &TlsStream<TcpStream>, n: usize) -> Vec<u8> {
     let mut data = Vec::with_capacity(n);
     while data.len() < n {
-        data.extend_from_slice(&stream.receive(n - data.len()).await.unwrap());
+        let chunk = stream.receive((n - data.len()).min(1 << 16)).await.unwrap();
+        data.extend_from_slice(&chunk);
     }
     data
 }
@@ -601,4 +602,26 @@ async fn plaintext_still_buffered_is_closed_to_the_closer() {
     assert_eq!(receive_exactly(&client, 1).await, b"u");
     client.close().await;
     assert!(matches!(client.receive(16).await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn send_eof_during_a_blocked_send_is_busy_and_changes_nothing() {
+    let (client, server) = connected().await;
+    // More than the loopback socket buffers hold, so the send blocks until the server reads.
+    let big: Vec<u8> = (0..32u32 << 20).map(|i| (i % 253) as u8).collect();
+    // join! polls the send first, so it is in flight when send_eof runs.
+    let (sent, received) = futures_util::join!(client.send(&big), async {
+        let busy = client.send_eof().await;
+        assert!(matches!(busy, Err(StreamError::Busy)), "{busy:?}");
+        receive_exactly(&server, big.len()).await
+    });
+    sent.unwrap();
+    assert!(received == big, "the send was cut short or reordered");
+    client.send(b"more").await.unwrap();
+    client.send_eof().await.unwrap();
+    assert_eq!(receive_exactly(&server, 4).await, b"more");
+    assert!(matches!(
+        server.receive(16).await,
+        Err(StreamError::EndOfStream)
+    ));
 }
