@@ -89,6 +89,8 @@ pub struct TlsStream<S> {
     eof_sent: AtomicBool,
     /// Set by [`close`](Self::close): every operation after it is [`StreamError::Closed`].
     closed: AtomicBool,
+    /// See [`with_standard_compatible`](Self::with_standard_compatible).
+    standard_compatible: bool,
 }
 
 impl<S: ByteStream> TlsStream<S> {
@@ -181,6 +183,7 @@ impl<S: ByteStream> TlsStream<S> {
             incoming: IncomingSlot::default(),
             eof_sent: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            standard_compatible: true,
         }
     }
 
@@ -198,18 +201,18 @@ impl<S: ByteStream> TlsStream<S> {
                 // What came after the handshake stays in `incoming` for the first receive.
                 return Ok(());
             }
-            if !self.read_transport(&mut incoming).await? {
+            let ended = incoming.needs_read() && !self.read_transport(&mut incoming).await?;
+            if ended || self.ingest(&mut incoming, true).await? {
                 return Err(StreamError::Broken(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     EOF_IN_HANDSHAKE,
                 )));
             }
-            self.ingest(&mut incoming, true).await?;
         }
     }
 
-    /// Reads ciphertext from the transport into `incoming` (which must be empty); `false`
-    /// when the transport has ended instead.
+    /// Reads ciphertext from the transport into `incoming` (which must need it); `false` when
+    /// the transport has ended instead.
     async fn read_transport(&self, incoming: &mut TakenIncoming<'_>) -> Result<bool, StreamError> {
         match self.transport.receive_into(incoming.spare()).await {
             Ok(n) => {
@@ -239,7 +242,8 @@ impl<S: ByteStream> TlsStream<S> {
     /// # Errors
     ///
     /// [`StreamError::EndOfStream`] after the peer's `close_notify`; [`StreamError::Broken`]
-    /// when the transport ends without one; [`StreamError::InvalidData`] holding a
+    /// when the transport ends without one (unless the stream is not
+    /// [standard compatible](Self::with_standard_compatible)); [`StreamError::InvalidData`] holding a
     /// [`TlsError`] for a record that fails to decrypt or breaks the protocol;
     /// [`StreamError::Busy`] while another task receives; [`StreamError::Closed`] after
     /// [`close`](Self::close); `InvalidArgument` for an empty `buf`; the transport's errors.
@@ -256,17 +260,29 @@ impl<S: ByteStream> TlsStream<S> {
         self.ensure_open()?;
         let _receiving = self.receiving.claim()?;
         let mut incoming = self.incoming.take();
+        self.receive_plaintext(&mut incoming, buf, !self.standard_compatible)
+            .await
+    }
+
+    /// Reads and decrypts until rustls has plaintext for `buf`; a transport that ends
+    /// without `close_notify` is [`StreamError::EndOfStream`] too if `ragged_eof_ok`.
+    async fn receive_plaintext(
+        &self,
+        incoming: &mut TakenIncoming<'_>,
+        buf: &mut [u8],
+        ragged_eof_ok: bool,
+    ) -> Result<usize, StreamError> {
         loop {
-            if let Some(n) = self.take_plaintext(buf)? {
+            if let Some(n) = self.take_plaintext(buf, ragged_eof_ok)? {
                 return Ok(n);
             }
-            if incoming.is_empty() && !self.read_transport(&mut incoming).await? {
+            if incoming.needs_read() && !self.read_transport(incoming).await? {
                 // rustls turns the transport's end into EndOfStream or Broken, depending on
                 // whether close_notify came first.
                 self.ingest_end().await?;
                 continue;
             }
-            self.ingest(&mut incoming, false).await?;
+            self.ingest(incoming, false).await?;
         }
     }
 
@@ -295,13 +311,18 @@ impl<S: ByteStream> TlsStream<S> {
         ByteReceiveStream::receive(self, max_bytes).await
     }
 
-    fn take_plaintext(&self, buf: &mut [u8]) -> Result<Option<usize>, StreamError> {
+    fn take_plaintext(
+        &self,
+        buf: &mut [u8],
+        ragged_eof_ok: bool,
+    ) -> Result<Option<usize>, StreamError> {
         let read = self.session().reader().read(buf);
         match read {
             Ok(0) => Err(StreamError::EndOfStream),
             Ok(n) => Ok(Some(n)),
             Err(error) => match error.kind() {
                 io::ErrorKind::WouldBlock => Ok(None),
+                io::ErrorKind::UnexpectedEof if ragged_eof_ok => Err(StreamError::EndOfStream),
                 io::ErrorKind::UnexpectedEof => Err(StreamError::Broken(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     UNCLEAN_EOF,
@@ -312,12 +333,12 @@ impl<S: ByteStream> TlsStream<S> {
     }
 
     /// Hands the ciphertext in `incoming` to rustls, as much as it takes while it has no
-    /// plaintext to deliver.
+    /// plaintext to deliver; returns whether the peer's `close_notify` has come.
     async fn ingest(
         &self,
         incoming: &mut TakenIncoming<'_>,
         handshaking: bool,
-    ) -> Result<(), StreamError> {
+    ) -> Result<bool, StreamError> {
         let fed = incoming.feed(&mut self.session(), handshaking);
         self.alert_on_error(fed).await
     }
@@ -330,9 +351,10 @@ impl<S: ByteStream> TlsStream<S> {
 
     /// When rustls rejected what it was fed, sends the alert it queued, so the peer learns
     /// why. A send in flight sends it instead, after its own records.
-    async fn alert_on_error(&self, fed: Result<(), StreamError>) -> Result<(), StreamError> {
-        let Err(error) = fed else {
-            return Ok(());
+    async fn alert_on_error<T>(&self, fed: Result<T, StreamError>) -> Result<T, StreamError> {
+        let error = match fed {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
         };
         if let Ok(_sending) = self.sending.claim() {
             let alert = take_output(&mut self.session());
@@ -443,6 +465,89 @@ impl<S: ByteStream> TlsStream<S> {
         }
     }
 
+    /// Ends the TLS session but keeps the connection, for protocols that leave TLS and go on
+    /// in the clear: sends `close_notify` (unless [`send_eof`](Self::send_eof) did), receives
+    /// until the peer's own `close_notify`, and returns the transport with the bytes that
+    /// came after it, the start of what the peer sends in the clear.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    /// use anyio_core::streams::{ByteStream, StreamError};
+    ///
+    /// async fn leave_tls<S: ByteStream>(tls: TlsStream<S>) -> Result<Vec<u8>, StreamError> {
+    ///     let (transport, mut clear) = tls.unwrap().await?;
+    ///     let mut clear = clear.to_vec();
+    ///     if clear.is_empty() {
+    ///         clear.extend_from_slice(&transport.receive(1024).await?);
+    ///     }
+    ///     Ok(clear)
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::InvalidData`] when plaintext arrives before the peer's `close_notify`
+    /// (receive all of it first: the two sides must agree when to leave TLS);
+    /// [`StreamError::Broken`] when the transport ends without `close_notify`, whatever
+    /// [`with_standard_compatible`](Self::with_standard_compatible) says;
+    /// [`StreamError::Closed`] after [`close`](Self::close); the transport's errors. The
+    /// stream is dropped on error, which closes the transport.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: cancelled, the stream and its transport are dropped.
+    pub async fn unwrap(self) -> Result<(S, bytes::Bytes), StreamError> {
+        self.ensure_open()?;
+        if !self.eof_sent.swap(true, Ordering::AcqRel) {
+            let out = {
+                let mut session = self.session();
+                session.send_close_notify();
+                take_output(&mut session)
+            };
+            self.transport.send(&out).await?;
+        }
+        let rest = {
+            let mut incoming = self.incoming.take();
+            match self.receive_plaintext(&mut incoming, &mut [0], false).await {
+                Ok(_) => {
+                    return Err(StreamError::InvalidData(
+                        "the peer sent TLS data while the session was being unwrapped: \
+                         receive all it sends before unwrapping"
+                            .into(),
+                    ))
+                }
+                Err(StreamError::EndOfStream) => incoming.take_rest(),
+                Err(error) => return Err(error),
+            }
+        };
+        Ok((self.transport, rest))
+    }
+
+    /// Sets whether this side keeps to the TLS standard's closing rules (the default): a
+    /// transport that ends without the peer's `close_notify` is [`StreamError::Broken`], and
+    /// [`close`](Self::close) sends `close_notify` first. Not standard compatible, such an
+    /// end is [`StreamError::EndOfStream`], as many HTTPS peers expect (HTTP frames its own
+    /// messages), and `close` skips `close_notify`. As AnyIO's `standard_compatible`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    ///
+    /// fn lenient(tls: TlsStream<anyio::net::TcpStream>) -> TlsStream<anyio::net::TcpStream> {
+    ///     let tls = tls.with_standard_compatible(false);
+    ///     assert!(!tls.is_standard_compatible());
+    ///     tls
+    /// }
+    /// ```
+    #[must_use]
+    pub fn with_standard_compatible(mut self, standard_compatible: bool) -> Self {
+        self.standard_compatible = standard_compatible;
+        self
+    }
+
     /// The TLS version negotiated in the handshake.
     ///
     /// # Examples
@@ -471,6 +576,68 @@ impl<S> TlsStream<S> {
         // rustls keeps its state consistent between calls, so a panic elsewhere while the
         // lock was held leaves nothing half-done.
         self.session.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether this side keeps to the TLS standard's closing rules; see
+    /// [`with_standard_compatible`](Self::with_standard_compatible).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    ///
+    /// fn strict(tls: &TlsStream<anyio::net::TcpStream>) -> bool {
+    ///     tls.is_standard_compatible()
+    /// }
+    /// ```
+    pub fn is_standard_compatible(&self) -> bool {
+        self.standard_compatible
+    }
+
+    /// Whether this is the server side of the session.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    ///
+    /// fn side(tls: &TlsStream<anyio::net::TcpStream>) -> &'static str {
+    ///     if tls.is_server() { "server" } else { "client" }
+    /// }
+    /// ```
+    pub fn is_server(&self) -> bool {
+        matches!(&*self.session(), Connection::Server(_))
+    }
+
+    /// Fills `output` with keying material derived from the session's secrets (RFC 5705,
+    /// RFC 8446 section 7.5): both sides derive the same bytes for the same `label` and
+    /// `context`. With the label `EXPORTER-Channel-Binding` and no context, it is the
+    /// `tls-exporter` channel binding of RFC 9266.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    /// use anyio_core::streams::StreamError;
+    ///
+    /// fn channel_binding(tls: &TlsStream<anyio::net::TcpStream>) -> Result<[u8; 32], StreamError> {
+    ///     tls.export_keying_material([0; 32], b"EXPORTER-Channel-Binding", None)
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::InvalidData`] holding a [`TlsError`] when rustls refuses: an empty
+    /// `output`, or a label the TLS standard reserves.
+    pub fn export_keying_material<T: AsMut<[u8]>>(
+        &self,
+        output: T,
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<T, StreamError> {
+        self.session()
+            .export_keying_material(output, label, context)
+            .map_err(|error| TlsError::session(error).into())
     }
 
     /// The ALPN protocol both sides agreed on, if any.
@@ -557,8 +724,9 @@ impl<S> TlsStream<S> {
 }
 
 impl<S: ByteStream + AsyncClose> TlsStream<S> {
-    /// Sends `close_notify` (unless [`send_eof`](Self::send_eof) already did, or another task
-    /// is sending), then closes the transport; receives and sends waiting on it end with
+    /// Sends `close_notify` (unless [`send_eof`](Self::send_eof) already did, another task is
+    /// sending, or the stream is not
+    /// [standard compatible](Self::with_standard_compatible)), then closes the transport; receives and sends waiting on it end with
     /// [`StreamError::Closed`], and so does every operation on this stream from the call on.
     ///
     /// Closing always closes, as Trio's `aclose` does: only the goodbye waits for the
@@ -584,6 +752,9 @@ impl<S: ByteStream + AsyncClose> TlsStream<S> {
     pub fn close(&self) -> TlsClose<'_> {
         self.closed.store(true, Ordering::Release);
         TlsClose::new(&self.transport, async move {
+            if !self.standard_compatible {
+                return;
+            }
             let Ok(_sending) = self.sending.claim() else {
                 return;
             };
