@@ -625,3 +625,46 @@ async fn send_eof_during_a_blocked_send_is_busy_and_changes_nothing() {
         Err(StreamError::EndOfStream)
     ));
 }
+
+#[anyio::test]
+async fn unwrap_hands_back_what_came_with_the_close_notify() {
+    let (client, server) = connected().await;
+    // The client finishes its TLS sending; the server sees that, leaves TLS and speaks in
+    // the clear at once.
+    client.send_eof().await.unwrap();
+    assert!(matches!(
+        server.receive(16).await,
+        Err(StreamError::EndOfStream)
+    ));
+    let (server_tcp, rest) = server.unwrap().await.unwrap();
+    assert!(rest.is_empty());
+    server_tcp.send(b"in the clear").await.unwrap();
+    // Both the server's close_notify and the clear text wait in the client's socket, so
+    // one read takes them together: the clear text must not vanish into rustls.
+    let (client_tcp, rest) = client.unwrap().await.unwrap();
+    let mut clear = rest.to_vec();
+    while clear.len() < 12 {
+        let more = anyio::move_on_after(Duration::from_secs(5), client_tcp.receive(64)).await;
+        let more = more.unwrap_or_else(|| panic!("only {clear:?} came back"));
+        clear.extend_from_slice(&more.unwrap());
+    }
+    assert_eq!(clear, b"in the clear");
+}
+
+#[anyio::test]
+async fn unwrap_refuses_plaintext_still_arriving() {
+    let (client, server) = connected().await;
+    server.send(b"unread").await.unwrap();
+    let error = client.unwrap().await.unwrap_err();
+    assert!(matches!(error, StreamError::InvalidData(_)), "{error:?}");
+    assert!(error.to_string().contains("unwrap"), "{error}");
+}
+
+#[anyio::test]
+async fn unwrap_after_a_ragged_end_is_broken_even_when_not_standard_compatible() {
+    let (client, server) = connected().await;
+    let client = client.with_standard_compatible(false);
+    server.get_ref().close().await;
+    let error = client.unwrap().await.unwrap_err();
+    assert!(matches!(error, StreamError::Broken(_)), "{error:?}");
+}
