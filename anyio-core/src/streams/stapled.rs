@@ -17,6 +17,7 @@ use std::task::Poll;
 
 use bytes::Bytes;
 
+use super::byte::{EMPTY_BUF, ZERO_MAX_BYTES};
 use super::{
     AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream,
     ObjectSendStream, StreamError,
@@ -222,16 +223,21 @@ macro_rules! halves {
 halves!(StapledByteStream, "byte stream");
 halves!(StapledObjectStream, "object stream");
 
+/// Receives refuse a size of 0 here, whatever the receive half would do with it: a byte
+/// stream never hands out an empty chunk.
 impl<S: Send + Sync, R: ByteReceiveStream> ByteReceiveStream for StapledByteStream<S, R> {
-    fn receive_into<'a>(
-        &'a self,
-        buf: &'a mut [u8],
-    ) -> impl Future<Output = Result<usize, StreamError>> + Send + 'a {
-        self.receive_stream.receive_into(buf)
+    async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        if buf.is_empty() {
+            return Err(StreamError::invalid_argument(EMPTY_BUF));
+        }
+        self.receive_stream.receive_into(buf).await
     }
 
-    fn receive(&self, max_bytes: usize) -> impl Future<Output = Result<Bytes, StreamError>> + Send {
-        self.receive_stream.receive(max_bytes)
+    async fn receive(&self, max_bytes: usize) -> Result<Bytes, StreamError> {
+        if max_bytes == 0 {
+            return Err(StreamError::invalid_argument(ZERO_MAX_BYTES));
+        }
+        self.receive_stream.receive(max_bytes).await
     }
 }
 

@@ -16,13 +16,13 @@ use super::close::TlsClose;
 use super::incoming::{feed_end, IncomingSlot, TakenIncoming};
 use super::TlsError;
 use crate::net::SocketAttributes;
+use crate::streams::byte::EMPTY_BUF;
 use crate::streams::claim::Direction;
 use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
 
 const UNCLEAN_EOF: &str = "the peer closed the connection without sending TLS close_notify: \
                            the data may be truncated";
 const EOF_IN_HANDSHAKE: &str = "the peer closed the connection during the TLS handshake";
-const EMPTY_BUF: &str = "buf must hold at least 1 byte: a receive of 0 bytes could never complete";
 const BAD_SERVER_NAME: &str =
     "server_name is not a valid DNS name or IP address: pass the host name the server's \
      certificate was issued for";
