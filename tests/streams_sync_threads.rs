@@ -17,6 +17,3 @@ mod streams_memory_anyio;
 mod sync_anyio;
 #[path = "streams_sync_threads/thread_from_thread_cancelled.rs"]
 mod thread_from_thread_cancelled;
-#[cfg(feature = "tls")]
-#[path = "streams_sync_threads/tls_full_duplex.rs"]
-mod tls_full_duplex;
