@@ -36,7 +36,7 @@ pub use core::{current_default_thread_limiter, RunSyncFuture, DEFAULT_THREAD_TOK
 /// use anyio::CapacityLimiter;
 ///
 /// # anyio::run(async {
-/// let two_at_a_time = Arc::new(CapacityLimiter::new(2).unwrap());
+/// let two_at_a_time = Arc::new(CapacityLimiter::new(2));
 /// let call: anyio::to_thread::RunSync<_, u32> =
 ///     anyio::to_thread::run_sync(|| 6 * 7).limiter(two_at_a_time);
 /// assert_eq!(call.await, 42);

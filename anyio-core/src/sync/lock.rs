@@ -6,10 +6,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use super::acquiring::{Acquiring, Mode};
 use super::error::{NotLocked, WouldBlock};
 use super::permits::Permits;
-use super::waiters::Key;
-use crate::time::is_cancelled;
 
 /// A fair mutual-exclusion lock for tasks: one holder at a time, others served in the order
 /// they started waiting.
@@ -21,6 +20,11 @@ use crate::time::is_cancelled;
 ///
 /// Share it by reference or behind an [`Arc`]; [`acquire_owned`](Self::acquire_owned) gives
 /// a guard that keeps the `Arc` alive, for guards that move into another task.
+///
+/// [`acquire`](Self::acquire) is a full checkpoint, as in AnyIO: even uncontended it yields
+/// once, so that a task taking the lock in a loop lets others run. A lock built with
+/// [`fast_acquire(true)`](Self::fast_acquire) skips that yield (AnyIO's
+/// `Lock(fast_acquire=True)`), for speed, at the price of a loop that may never yield.
 ///
 /// # Examples
 ///
@@ -54,6 +58,7 @@ use crate::time::is_cancelled;
 /// ```
 pub struct Lock {
     permits: Permits,
+    fast_acquire: bool,
 }
 
 impl Default for Lock {
@@ -66,6 +71,7 @@ impl fmt::Debug for Lock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Lock")
             .field("locked", &self.locked())
+            .field("fast_acquire", &self.fast_acquire)
             .finish_non_exhaustive()
     }
 }
@@ -82,13 +88,45 @@ impl Lock {
     pub fn new() -> Self {
         Self {
             permits: Permits::new(1, 1),
+            fast_acquire: false,
         }
+    }
+
+    /// With `true`, an uncontended [`acquire`](Self::acquire) takes the lock without yielding
+    /// (AnyIO's `Lock(fast_acquire=True)`): one atomic operation and no trip through the
+    /// scheduler. It still does not complete inside a cancelled scope. A task that takes the
+    /// lock in a loop with no other checkpoint then never lets other tasks run; use it where
+    /// the code around the lock yields anyway.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// use std::pin::pin;
+    /// use std::task::{Context, Waker};
+    /// use anyio_core::sync::Lock;
+    ///
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let fast = Lock::new().fast_acquire(true);
+    /// assert!(pin!(fast.acquire()).poll(&mut cx).is_ready()); // no yield
+    ///
+    /// let lock = Lock::new();
+    /// let mut acquire = pin!(lock.acquire());
+    /// assert!(acquire.as_mut().poll(&mut cx).is_pending()); // taken, then one yield
+    /// assert!(lock.locked());
+    /// assert!(acquire.poll(&mut cx).is_ready());
+    /// ```
+    pub fn fast_acquire(mut self, fast: bool) -> Self {
+        self.fast_acquire = fast;
+        self
     }
 
     /// Waits for the lock, then holds it until the returned guard is dropped.
     ///
     /// Waiters are served in FIFO order. Uncontended, this takes the lock at once (one atomic
-    /// operation) without yielding.
+    /// operation) and then yields once, as a checkpoint that delivers no cancellation: the lock
+    /// is kept across it. A lock built with [`fast_acquire(true)`](Self::fast_acquire) does
+    /// not yield.
     ///
     /// # Examples
     ///
@@ -104,14 +142,18 @@ impl Lock {
     ///
     /// # Cancel safety
     ///
-    /// An anyio checkpoint, and cancel safe: inside a cancelled scope it does not complete.
-    /// Dropping the future before it completes gives up its place in line; if the lock had
-    /// already been handed to it, the lock passes to the next waiter (or is released), so it
-    /// is never lost.
+    /// An anyio checkpoint, and cancel safe: inside a cancelled scope it takes nothing and
+    /// does not complete. A waiter whose scope is cancelled is passed over: the lock goes to
+    /// the next waiter instead. A waiter that was handed the lock before its scope was
+    /// cancelled keeps it and returns with the guard (the delivery rule); its next checkpoint
+    /// is where the cancellation lands. Dropping the future in any other way (a `select!`)
+    /// before it completes gives up its place in line, and passes on a lock it had been
+    /// handed, so the lock is never lost.
     pub fn acquire(&self) -> LockAcquire<'_> {
         LockAcquire {
             lock: self,
-            waiter: None,
+            state: Acquiring::Start,
+            mode: self.mode(),
         }
     }
 
@@ -135,9 +177,11 @@ impl Lock {
     ///
     /// The same as [`acquire`](Self::acquire).
     pub fn acquire_owned(self: Arc<Self>) -> OwnedLockAcquire {
+        let mode = self.mode();
         OwnedLockAcquire {
             lock: Some(self),
-            waiter: None,
+            state: Acquiring::Start,
+            mode,
         }
     }
 
@@ -244,12 +288,22 @@ impl Lock {
         }
     }
 
-    pub(crate) fn poll_acquire(&self, waiter: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<()> {
-        self.permits.poll_acquire(waiter, cx)
+    /// An acquisition that no cancellation stops and no grant passes over: a notified
+    /// condition waiter getting its lock back.
+    pub(crate) fn acquire_shielded(&self) -> LockAcquire<'_> {
+        LockAcquire {
+            lock: self,
+            state: Acquiring::Start,
+            mode: Mode::Shielded,
+        }
     }
 
-    pub(crate) fn abandon(&self, waiter: &mut Option<Key>) {
-        self.permits.abandon(waiter);
+    fn mode(&self) -> Mode {
+        if self.fast_acquire {
+            Mode::Fast
+        } else {
+            Mode::Checkpoint
+        }
     }
 
     /// Releases for a guard. Fails only if someone released the lock explicitly while the
@@ -357,6 +411,10 @@ impl Drop for OwnedLockGuard {
 /// # }).unwrap();
 /// ```
 ///
+/// # Panics
+///
+/// When polled again after it completed.
+///
 /// # Cancel safety
 ///
 /// Cancel safe: see [`Lock::acquire`].
@@ -364,25 +422,26 @@ impl Drop for OwnedLockGuard {
 #[derive(Debug)]
 pub struct LockAcquire<'a> {
     lock: &'a Lock,
-    waiter: Option<Key>,
+    state: Acquiring,
+    mode: Mode,
 }
 
 impl<'a> Future for LockAcquire<'a> {
     type Output = LockGuard<'a>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a>> {
-        if is_cancelled() {
-            return Poll::Pending;
-        }
         let this = &mut *self;
-        ready!(this.lock.poll_acquire(&mut this.waiter, cx));
+        ready!(this
+            .lock
+            .permits
+            .poll_acquire(&mut this.state, this.mode, cx));
         Poll::Ready(LockGuard { lock: this.lock })
     }
 }
 
 impl Drop for LockAcquire<'_> {
     fn drop(&mut self) {
-        self.lock.abandon(&mut self.waiter);
+        self.lock.permits.abandon(&mut self.state);
     }
 }
 
@@ -411,22 +470,20 @@ impl Drop for LockAcquire<'_> {
 #[derive(Debug)]
 pub struct OwnedLockAcquire {
     lock: Option<Arc<Lock>>,
-    waiter: Option<Key>,
+    state: Acquiring,
+    mode: Mode,
 }
 
 impl Future for OwnedLockAcquire {
     type Output = OwnedLockGuard;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedLockGuard> {
-        if is_cancelled() {
-            return Poll::Pending;
-        }
         let this = &mut *self;
         let lock = this
             .lock
             .as_ref()
             .expect("`OwnedLockAcquire` polled after completion");
-        ready!(lock.poll_acquire(&mut this.waiter, cx));
+        ready!(lock.permits.poll_acquire(&mut this.state, this.mode, cx));
         let lock = this.lock.take().expect("checked above");
         Poll::Ready(OwnedLockGuard { lock })
     }
@@ -435,7 +492,7 @@ impl Future for OwnedLockAcquire {
 impl Drop for OwnedLockAcquire {
     fn drop(&mut self) {
         if let Some(lock) = &self.lock {
-            lock.abandon(&mut self.waiter);
+            lock.permits.abandon(&mut self.state);
         }
     }
 }

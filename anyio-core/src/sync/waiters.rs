@@ -6,13 +6,14 @@
 //!
 //! What a waiter waits for (a lock's ownership, a permit, a token, a notification) is never
 //! left lying around for the fastest task to grab: the primitive **hands it over** with
-//! [`WaitQueue::grant_front`], which marks the first waiter as granted, takes it out of the
+//! [`WaitQueue::grant_first`], which marks the first waiter that can use it as granted (a slot's
+//! payload says; the primitives keep the waiter's cancel scope there), takes it out of the
 //! line and returns its waker. The waiter's future, when polled, finds the grant in its slot.
 //!
 //! A waiter future leaves with [`WaitQueue::leave`], which says whether it had been granted.
-//! A future dropped after its grant (cancelled in the instant after the hand-over) must
-//! **pass the grant on** — to the next waiter, or back to the primitive — and one dropped
-//! before just leaves the line: [`Left`] makes the primitive decide which.
+//! A future dropped after its grant (by a foreign `select!` in the instant after the
+//! hand-over) must **pass the grant on** — to the next waiter, or back to the primitive — and
+//! one dropped before just leaves the line: [`Left`] makes the primitive decide which.
 //!
 //! The queue itself does no locking and no waking: each primitive keeps it under its own
 //! mutex, together with its counters, and wakes the returned wakers after unlocking.
@@ -170,30 +171,77 @@ impl<T> WaitQueue<T> {
     }
 
     /// The payload of the first waiter in line.
-    pub(crate) fn front(&self) -> Option<&T> {
+    #[cfg(all(test, not(loom)))]
+    fn front(&self) -> Option<&T> {
         match self.head {
             NIL => None,
             head => self.slots[head].payload.as_ref(),
         }
     }
 
-    /// Hands the grant to the first waiter in line; returns its waker, to be woken once the
-    /// caller has released its lock, or `None` when nobody waits.
-    pub(crate) fn grant_front(&mut self) -> Option<Waker> {
-        let index = self.head;
-        if index == NIL {
-            return None;
+    /// Hands the grant to the first waiter in line, whoever it is.
+    #[cfg(all(test, not(loom)))]
+    fn grant_front(&mut self) -> Option<Waker> {
+        self.grant_first(|_| true).map(|(waker, _)| waker)
+    }
+
+    /// Hands the grant to the first waiter in line whose payload passes `eligible` (the
+    /// others keep their place); returns its waker, to be woken once the caller has released
+    /// its lock, and its payload, or `None` when no waiter qualifies.
+    pub(crate) fn grant_first(
+        &mut self,
+        mut eligible: impl FnMut(&T) -> bool,
+    ) -> Option<(Waker, &T)> {
+        let mut index = self.head;
+        while index != NIL {
+            let slot = &self.slots[index];
+            if slot.payload.as_ref().is_some_and(&mut eligible) {
+                self.unlink(index);
+                let slot = &mut self.slots[index];
+                slot.state = State::Granted;
+                let waker = slot.waker.take().expect("a queued waiter has a waker");
+                let payload = slot.payload.as_ref().expect("checked above");
+                return Some((waker, payload));
+            }
+            index = slot.next.get();
         }
-        self.unlink(index);
-        let slot = &mut self.slots[index];
-        slot.state = State::Granted;
-        Some(slot.waker.take().expect("a queued waiter has a waker"))
+        None
+    }
+
+    /// The payload of a waiter that has not left yet.
+    pub(crate) fn payload_mut(&mut self, key: &Key) -> &mut T {
+        self.slots[key.index()]
+            .payload
+            .as_mut()
+            .expect("an occupied slot holds its payload")
     }
 
     /// Hands a grant to every waiter in line.
     pub(crate) fn grant_all(&mut self, wakers: &mut WakeList) {
-        while let Some(waker) = self.grant_front() {
-            wakers.push(waker);
+        self.grant_all_where(wakers, |_| true);
+    }
+
+    /// Hands a grant to every waiter in line whose payload passes `eligible`, in one pass;
+    /// the others keep their place.
+    pub(crate) fn grant_all_where(
+        &mut self,
+        wakers: &mut WakeList,
+        mut eligible: impl FnMut(&T) -> bool,
+    ) {
+        let mut index = self.head;
+        while index != NIL {
+            let next = self.slots[index].next.get();
+            if self.slots[index]
+                .payload
+                .as_ref()
+                .is_some_and(&mut eligible)
+            {
+                self.unlink(index);
+                let slot = &mut self.slots[index];
+                slot.state = State::Granted;
+                wakers.push(slot.waker.take().expect("a queued waiter has a waker"));
+            }
+            index = next;
         }
     }
 
@@ -400,6 +448,27 @@ mod tests {
         );
         assert!(queue.poll(&key, &w1));
         queue.leave(key);
+    }
+
+    #[test]
+    fn grant_first_passes_over_ineligible_waiters() {
+        let mut queue = WaitQueue::new();
+        let (_, w) = waker();
+        let a = queue.push(false, &w);
+        let b = queue.push(true, &w);
+        let c = queue.push(true, &w);
+        assert!(queue.grant_first(|eligible| *eligible).is_some());
+        assert_eq!(queue.front(), Some(&false), "`a` keeps its place");
+        assert!(queue.poll(&b, &w), "`b` was granted");
+        assert!(!queue.poll(&c, &w));
+        *queue.payload_mut(&a) = true;
+        assert!(queue.grant_first(|eligible| *eligible).is_some());
+        assert!(queue.poll(&a, &w));
+        assert!(queue.grant_first(|eligible| *eligible).is_some());
+        assert!(queue.grant_first(|_| true).is_none(), "nobody left in line");
+        for key in [a, b, c] {
+            assert_eq!(queue.leave(key).0, Left::Granted);
+        }
     }
 
     #[test]

@@ -20,9 +20,7 @@ pub const DEFAULT_THREAD_TOKENS: usize = 40;
 
 fn default_limiter() -> &'static Arc<CapacityLimiter> {
     static DEFAULT: OnceLock<Arc<CapacityLimiter>> = OnceLock::new();
-    DEFAULT.get_or_init(|| {
-        Arc::new(CapacityLimiter::new(DEFAULT_THREAD_TOKENS).expect("40 is a valid total"))
-    })
+    DEFAULT.get_or_init(|| Arc::new(CapacityLimiter::new(DEFAULT_THREAD_TOKENS)))
 }
 
 /// The process-wide limiter that bounds [`run_sync`] calls given no limiter of their own:
@@ -102,7 +100,7 @@ where
 /// use anyio_core::thread::to_thread;
 ///
 /// # anyio::run(async {
-/// let limiter = Arc::new(CapacityLimiter::new(2).unwrap());
+/// let limiter = Arc::new(CapacityLimiter::new(2));
 /// let n = to_thread::run_sync::<AnyRuntime, _, _>(|| 7)
 ///     .limiter(limiter)
 ///     .abandon_on_cancel(true)
@@ -148,7 +146,7 @@ where
     /// use anyio_core::thread::to_thread;
     ///
     /// # anyio::run(async {
-    /// let one_at_a_time = Arc::new(CapacityLimiter::new(1).unwrap());
+    /// let one_at_a_time = Arc::new(CapacityLimiter::new(1));
     /// let n = to_thread::run_sync::<AnyRuntime, _, _>(|| 3).limiter(one_at_a_time).await;
     /// assert_eq!(n, 3);
     /// # }).unwrap();
@@ -267,7 +265,7 @@ where
     T: Send + 'static,
 {
     let borrower = Borrower::unique();
-    if limiter.acquire_on_behalf_of(borrower).await.is_err() {
+    if limiter.acquire_on_behalf_of_fast(borrower).await.is_err() {
         unreachable!("a unique borrower cannot hold a token already");
     }
     let token = Token { limiter, borrower };
