@@ -4,6 +4,15 @@
 //! closures back to the task that awaits it: they run in that task, inside its cancel scope,
 //! while the worker thread blocks for their result. Futures cross threads on the way there,
 //! so they must be `Send + 'static`, though they are only ever polled by that one task.
+//!
+//! Cancellation treats the two as AnyIO does. A future ([`run`]) is async code inside the
+//! caller's scope: when that scope is cancelled it stops at its next checkpoint, and the
+//! worker gets [`FromThreadError::Cancelled`]. A closure ([`run_sync`]) is sync code, which
+//! cannot be cancelled: it runs even when the scope is cancelled, and even when the call
+//! abandoned its thread (then in a task of its own on the same runtime).
+//!
+//! Unlike AnyIO, a future sent by an abandoned worker is refused rather than run detached:
+//! nothing started on behalf of a cancelled scope outlives it.
 
 use std::any::Any;
 use std::fmt;
@@ -35,8 +44,10 @@ pub enum FromThreadError {
     /// to run the call in.
     NotInWorker,
     /// The scope around the `to_thread::run_sync` call was cancelled (or the call abandoned
-    /// its thread): nothing more runs on its behalf.
+    /// its thread): no more async code runs on its behalf.
     Cancelled,
+    /// The runtime that started this worker has shut down: nothing can run on it any more.
+    RunFinished,
 }
 
 impl FromThreadError {
@@ -63,6 +74,9 @@ impl fmt::Display for FromThreadError {
                  closure run by to_thread::run_sync (use a blocking portal from other threads)",
             ),
             Self::Cancelled => f.write_str("the task that started this worker was cancelled"),
+            Self::RunFinished => f.write_str(
+                "the runtime that started this worker has shut down: nothing can run on it",
+            ),
         }
     }
 }
@@ -114,7 +128,7 @@ where
         future,
         reply: Some(reply),
     };
-    link.send(Box::pin(call))
+    link.send_async(Box::pin(call))
         .map_err(|_| FromThreadError::Cancelled)?;
     // The task drops the call, and with it the sender, when it will not complete it.
     match result.recv() {
@@ -126,6 +140,12 @@ where
 
 /// Runs `f` in the task that awaits this worker, inside its cancel scope, and blocks the
 /// thread until it returns. `f` must not block: it runs on the event loop.
+///
+/// Sync code cannot be cancelled, so `f` runs even when that scope was cancelled (the
+/// closure can ask [`has_pending_cancellation`](crate::lowlevel::has_pending_cancellation)),
+/// and even when the call abandoned this thread
+/// ([`abandon_on_cancel`](super::to_thread::RunSync::abandon_on_cancel)): then `f` runs in a
+/// task of its own on the runtime that started the worker.
 ///
 /// # Examples
 ///
@@ -147,7 +167,9 @@ where
 ///
 /// # Errors
 ///
-/// As [`run`].
+/// [`FromThreadError::NotInWorker`] when the calling thread runs no `to_thread` closure;
+/// [`FromThreadError::RunFinished`] when the runtime that started the worker has shut down
+/// (`f` was dropped without running). Never [`FromThreadError::Cancelled`].
 ///
 /// # Panics
 ///
@@ -157,7 +179,19 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    run(async move { f() })
+    let link = worker::current().ok_or(FromThreadError::NotInWorker)?;
+    let (reply, result) = mpsc::sync_channel::<Result<T, Box<dyn Any + Send>>>(1);
+    let job = Box::new(move || {
+        let outcome = panic::catch_unwind(AssertUnwindSafe(f));
+        // The worker blocks on the receiver until it gets this: it is there.
+        let _ = reply.send(outcome);
+    });
+    link.send_sync(job);
+    match result.recv() {
+        Ok(Ok(output)) => Ok(output),
+        Ok(Err(payload)) => panic::resume_unwind(payload),
+        Err(_) => Err(FromThreadError::RunFinished),
+    }
 }
 
 /// `Ok(())` unless the scope around the `to_thread::run_sync` call running this thread was

@@ -273,7 +273,11 @@ where
         Ok(runtime) => runtime,
         Err(e) => panic!("to_thread::run_sync: {e}"),
     };
-    let link = Link::new();
+    // Closures a worker sends once this call stopped waiting (it abandoned the thread) run in
+    // a task of their own; dropping the join handle detaches it.
+    let link = Link::new(Box::new(move |job| {
+        drop(runtime.spawn(async move { runtime.enter(job) }));
+    }));
     let worker_link = Arc::clone(&link);
     let handle = runtime.spawn_blocking(move || {
         let _token = token;
