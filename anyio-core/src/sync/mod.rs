@@ -19,7 +19,7 @@
 //!   the cancellation lands at the next checkpoint. And what is exclusive (a lock, a unit, a
 //!   token, a [`Condition::notify`]) is only ever handed to a waiter that can use it: a
 //!   waiter whose scope is already cancelled is passed over, for the next one in line or back
-//!   to the primitive. An [`Event`] is set for everyone alike, so it passes over nobody.
+//!   to the primitive. [`Event::set`] likewise wakes only the waiters that can still return.
 //! - **Nothing lost to other drops**: a waiting future dropped in any other way (a foreign
 //!   `select!`) before it was handed anything just leaves the line; one dropped after the
 //!   hand-over but before it returned passes what it was given to the next waiter, or back
