@@ -21,6 +21,10 @@ use super::permits::Permits;
 /// Share it by reference or behind an [`Arc`]; [`acquire_owned`](Self::acquire_owned) gives
 /// a guard that keeps the `Arc` alive, for guards that move into another task.
 ///
+/// The lock belongs to the guard, not to a task: it is not reentrant, and acquiring it again
+/// while holding it waits for that guard (AnyIO, which tracks the owning task, raises an
+/// error instead).
+///
 /// [`acquire`](Self::acquire) is a full checkpoint, as in AnyIO: even uncontended it yields
 /// once, so that a task taking the lock in a loop lets others run. A lock built with
 /// [`fast_acquire(true)`](Self::fast_acquire) skips that yield (AnyIO's
