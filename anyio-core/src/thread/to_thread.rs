@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use super::worker::{self, Link, Servicer};
 use crate::backend::Reactor;
@@ -69,8 +69,10 @@ pub fn current_default_thread_limiter() -> &'static CapacityLimiter {
 /// cancelled call keeps waiting (in a shield) until `f` has finished, discards its result,
 /// and only then lets the enclosing scope drop it: "the scope returned" still means "the
 /// closure is over". With [`abandon_on_cancel(true)`](RunSync::abandon_on_cancel) a cancelled
-/// call is dropped at once and the thread runs on, detached. Either way the token is given
-/// back when `f` returns.
+/// call is dropped at once and the thread runs on, detached; a result `f` returned before the
+/// cancellation is still delivered (the delivery rule), one it returned after is not. Either
+/// way the token is given back when `f` returns, and the thread's
+/// [`from_thread::run_sync`](super::from_thread::run_sync) calls still run.
 ///
 /// The wait is shielded only from cancel scopes: dropping the future in any other way (a
 /// `select!` that picks another branch, a runtime shutting down) detaches the thread, as
@@ -281,12 +283,16 @@ where
     let worker_link = Arc::clone(&link);
     let handle = runtime.spawn_blocking(move || {
         let _token = token;
-        worker::enter(worker_link, || panic::catch_unwind(AssertUnwindSafe(f)))
+        let finished = Arc::clone(&worker_link);
+        let outcome = worker::enter(worker_link, || panic::catch_unwind(AssertUnwindSafe(f)));
+        finished.finish();
+        outcome
     });
     let wait = Wait {
         handle,
         link,
         servicer: Servicer::default(),
+        discarded: false,
     };
     let outcome: Outcome<T> = if abandon_on_cancel {
         wait.await
@@ -313,6 +319,8 @@ struct Wait<H> {
     handle: H,
     link: Arc<Link>,
     servicer: Servicer,
+    /// The result came after the cancellation and was dropped: never completes.
+    discarded: bool,
 }
 
 impl<H: Future + Unpin> Future for Wait<H> {
@@ -320,8 +328,20 @@ impl<H: Future + Unpin> Future for Wait<H> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<H::Output> {
         let this = &mut *self;
+        if this.discarded {
+            return Poll::Pending;
+        }
         this.servicer.poll(&this.link, cx);
-        Pin::new(&mut this.handle).poll(cx)
+        let outcome = ready!(Pin::new(&mut this.handle).poll(cx));
+        // A cancellable wait (one that abandons its thread) is a checkpoint: a result that
+        // came only after the cancellation is not delivered, as a grant passes over a
+        // cancelled waiter. One that came first is kept. Inside the shield of a wait that
+        // does not abandon, nothing is cancelled here.
+        if is_cancelled() && this.link.finished_after_cancel() {
+            this.discarded = true;
+            return Poll::Pending;
+        }
+        Poll::Ready(outcome)
     }
 }
 

@@ -13,6 +13,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Waker};
 
@@ -40,6 +41,9 @@ pub(crate) struct Link {
     scope: Option<NodeRef>,
     spawn: Spawn,
     inbox: Mutex<Inbox>,
+    /// The closure returned when the scope was already cancelled: its result came after the
+    /// cancellation, so a call that abandons its thread does not deliver it.
+    finished_after_cancel: AtomicBool,
 }
 
 #[derive(Default)]
@@ -61,7 +65,21 @@ impl Link {
             scope: context::current_node(),
             spawn,
             inbox: Mutex::new(Inbox::default()),
+            finished_after_cancel: AtomicBool::new(false),
         })
+    }
+
+    /// Called by the worker when the closure has returned (before the waiting task can see
+    /// its result).
+    pub(crate) fn finish(&self) {
+        if self.scope_cancelled() {
+            self.finished_after_cancel.store(true, Ordering::Release);
+        }
+    }
+
+    /// Whether the closure returned only after the calling scope was cancelled.
+    pub(crate) fn finished_after_cancel(&self) -> bool {
+        self.finished_after_cancel.load(Ordering::Acquire)
     }
 
     fn inbox(&self) -> MutexGuard<'_, Inbox> {
