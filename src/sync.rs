@@ -5,8 +5,11 @@
 //! tasks and OS threads. Every one of them is **fair** (waiters are served in the order they
 //! started waiting, and a released lock, unit, token or notification is handed directly to
 //! the first of them), every wait is an **anyio checkpoint** (inside a cancelled scope it
-//! does not complete), and **nothing is lost to cancellation**: a waiter cancelled right
-//! after being handed something passes it on to the next waiter.
+//! takes nothing and does not complete; acquiring yields once even when uncontended, as in
+//! AnyIO, unless built with `fast_acquire(true)`), and they follow the **delivery rule**: a
+//! waiter that was handed something keeps it even if its scope is cancelled right after, and
+//! a waiter whose scope is already cancelled is passed over for the next one. Nothing is lost
+//! to cancellation.
 //!
 //! Holding is a guard that releases on drop; `try_*` twins never wait and fail with
 //! [`WouldBlock`]; the AnyIO-style explicit operations ([`Lock::release`],
@@ -23,7 +26,7 @@
 //! use anyio::sync::{CapacityLimiter, Event, Mutex};
 //!
 //! # anyio::run(async {
-//! let limiter = Arc::new(CapacityLimiter::new(2).unwrap());
+//! let limiter = Arc::new(CapacityLimiter::new(2));
 //! let go = Arc::new(Event::new());
 //! let results = Arc::new(Mutex::new(Vec::new()));
 //! let (l, g, r) = (limiter.clone(), go.clone(), results.clone());
@@ -51,10 +54,9 @@
 pub use anyio_core::sync::{
     AcquireOnBehalfOf, AlreadyBorrowed, Borrower, CapacityLimiter, CapacityLimiterAcquire,
     CapacityLimiterGuard, CapacityLimiterStatistics, Condition, ConditionAcquire, ConditionGuard,
-    ConditionStatistics, ConditionWait, ConditionWaitFor, Event, EventStatistics, EventWait,
-    InvalidTokens, Lock, LockAcquire, LockGuard, LockStatistics, Mutex, MutexGuard, MutexLock,
-    NotBorrowed, NotLocked, OwnedCapacityLimiterAcquire, OwnedCapacityLimiterGuard,
-    OwnedLockAcquire, OwnedLockGuard, OwnedSemaphoreAcquire, OwnedSemaphoreGuard, Semaphore,
-    SemaphoreAcquire, SemaphoreFull, SemaphoreGuard, SemaphoreStatistics, TryBorrowError,
-    ValueAboveMax, WouldBlock,
+    ConditionStatistics, ConditionWait, ConditionWaitFor, Event, EventStatistics, EventWait, Lock,
+    LockAcquire, LockGuard, LockStatistics, Mutex, MutexGuard, MutexLock, NotBorrowed, NotLocked,
+    OwnedCapacityLimiterAcquire, OwnedCapacityLimiterGuard, OwnedLockAcquire, OwnedLockGuard,
+    OwnedSemaphoreAcquire, OwnedSemaphoreGuard, Semaphore, SemaphoreAcquire, SemaphoreFull,
+    SemaphoreGuard, SemaphoreStatistics, TryBorrowError, ValueAboveMax, WouldBlock,
 };

@@ -36,7 +36,7 @@ pub use core::{current_default_thread_limiter, RunSyncFuture, DEFAULT_THREAD_TOK
 /// use anyio::CapacityLimiter;
 ///
 /// # anyio::run(async {
-/// let two_at_a_time = Arc::new(CapacityLimiter::new(2).unwrap());
+/// let two_at_a_time = Arc::new(CapacityLimiter::new(2));
 /// let call: anyio::to_thread::RunSync<_, u32> =
 ///     anyio::to_thread::run_sync(|| 6 * 7).limiter(two_at_a_time);
 /// assert_eq!(call.await, 42);
@@ -80,7 +80,8 @@ pub type RunSync<F, T> = core::RunSync<AnyRuntime, F, T>;
 /// Waiting for a token is a cancellable checkpoint. Once `f` runs, a cancelled call waits
 /// (shielded) for it to finish and discards its result, unless
 /// [`abandon_on_cancel(true)`](RunSync::abandon_on_cancel) was set: then it is dropped at
-/// once and the thread runs on. The token is given back when `f` returns.
+/// once and the thread runs on (a result `f` returned before the cancellation is still
+/// delivered, one it returned after is not). The token is given back when `f` returns.
 ///
 /// The wait is shielded only from cancel scopes: dropping the future in any other way (a
 /// `select!` that picks another branch, a runtime shutting down) detaches the thread, as

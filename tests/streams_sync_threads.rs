@@ -13,7 +13,7 @@ mod net_send_eof;
 mod streams_cancelled_close;
 #[path = "streams_sync_threads/streams_memory_anyio.rs"]
 mod streams_memory_anyio;
-#[path = "streams_sync_threads/sync_anyio.rs"]
-mod sync_anyio;
+#[path = "streams_sync_threads/sync_fast_acquire.rs"]
+mod sync_fast_acquire;
 #[path = "streams_sync_threads/thread_from_thread_cancelled.rs"]
 mod thread_from_thread_cancelled;

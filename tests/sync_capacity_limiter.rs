@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyio::sync::{AlreadyBorrowed, Borrower, CapacityLimiter, InvalidTokens, NotBorrowed};
+use anyio::sync::{AlreadyBorrowed, Borrower, CapacityLimiter, NotBorrowed};
 use anyio::{fail_after, move_on_after, task_group, BoxError, CancelScope};
 use common::{ms, wait_until, Counter, Log};
 use futures_util::future::join;
 
 #[anyio::test]
 async fn bounds_concurrency() {
-    let limiter = Arc::new(CapacityLimiter::new(3).unwrap());
+    let limiter = Arc::new(CapacityLimiter::new(3));
     let inside = Arc::new(AtomicUsize::new(0));
     let most = Arc::new(AtomicUsize::new(0));
     let (l, i, m) = (limiter.clone(), inside.clone(), most.clone());
@@ -40,24 +40,32 @@ async fn bounds_concurrency() {
 }
 
 #[anyio::test]
-async fn zero_tokens_are_refused() {
-    assert_eq!(
-        CapacityLimiter::new(0).unwrap_err(),
-        InvalidTokens::default()
-    );
-    let limiter = CapacityLimiter::new(2).unwrap();
-    let _token = limiter.acquire().await;
-    let error = limiter.set_total_tokens(0).unwrap_err();
-    assert_eq!(error, InvalidTokens::default());
-    assert!(error
-        .to_string()
-        .starts_with("total tokens must be at least 1"));
-    assert_eq!(limiter.total_tokens(), 2, "a refused total changes nothing");
+async fn zero_tokens_hold_everyone_until_raised() {
+    let limiter = Arc::new(CapacityLimiter::new(0));
+    assert_eq!(limiter.total_tokens(), 0);
+    assert!(limiter.try_acquire().is_err());
+    let l = limiter.clone();
+    task_group(|tg| async move {
+        let waiter = l.clone();
+        let got = tg.spawn(async move {
+            let _token = waiter.acquire().await;
+            Ok(waiter.borrowed_tokens())
+        })?;
+        wait_until(|| l.statistics().tasks_waiting == 1).await;
+        l.set_total_tokens(1);
+        assert_eq!(got.await?, 1);
+        l.set_total_tokens(0);
+        assert!(l.try_acquire().is_err(), "back to none");
+        Ok::<_, BoxError>(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(limiter.borrowed_tokens(), 0);
 }
 
 #[anyio::test]
 async fn raising_total_tokens_wakes_waiters_in_order() {
-    let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
+    let limiter = Arc::new(CapacityLimiter::new(1));
     let log = Log::new();
     let (l, g) = (limiter.clone(), log.clone());
     task_group(|tg| async move {
@@ -72,13 +80,13 @@ async fn raising_total_tokens_wakes_waiters_in_order() {
             })?;
             wait_until(|| l.statistics().tasks_waiting == i + 1).await;
         }
-        l.set_total_tokens(3)?; // two more tokens: the first two waiters
+        l.set_total_tokens(3); // two more tokens: the first two waiters
         wait_until(|| g.events().len() == 2).await;
         let mut first_two = g.events();
         first_two.sort_unstable();
         assert_eq!(first_two, ["a", "b"]);
         assert_eq!(l.statistics().tasks_waiting, 2);
-        l.set_total_tokens(4)?;
+        l.set_total_tokens(4);
         wait_until(|| g.events().len() == 3).await;
         assert_eq!(g.events()[2], "c");
         drop(held);
@@ -99,10 +107,10 @@ async fn token_kept(token: anyio::sync::CapacityLimiterGuard<'_>) {
 
 #[anyio::test]
 async fn lowering_total_tokens_below_borrowed_blocks_new_borrowers() {
-    let limiter = CapacityLimiter::new(3).unwrap();
+    let limiter = CapacityLimiter::new(3);
     let first = limiter.acquire().await;
     let second = limiter.acquire().await;
-    limiter.set_total_tokens(1).unwrap();
+    limiter.set_total_tokens(1);
     assert_eq!(limiter.borrowed_tokens(), 2, "nothing is taken back");
     assert_eq!(limiter.available_tokens(), 0);
     assert!(limiter.try_acquire().is_err());
@@ -115,7 +123,7 @@ async fn lowering_total_tokens_below_borrowed_blocks_new_borrowers() {
 
 #[anyio::test]
 async fn borrowing_twice_is_an_error() {
-    let limiter = CapacityLimiter::new(2).unwrap();
+    let limiter = CapacityLimiter::new(2);
     let me = Borrower::new(1);
     limiter.acquire_on_behalf_of(me).await.unwrap();
     assert_eq!(
@@ -133,7 +141,7 @@ async fn borrowing_twice_is_an_error() {
 
 #[anyio::test]
 async fn borrowing_while_already_waiting_is_an_error() {
-    let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
+    let limiter = Arc::new(CapacityLimiter::new(1));
     let me = Borrower::new(7);
     let l = limiter.clone();
     task_group(|tg| async move {
@@ -159,7 +167,7 @@ async fn borrowing_while_already_waiting_is_an_error() {
 
 #[anyio::test]
 async fn releasing_without_borrowing_is_an_error() {
-    let limiter = CapacityLimiter::new(1).unwrap();
+    let limiter = CapacityLimiter::new(1);
     let me = Borrower::new(1);
     let error = limiter.release_on_behalf_of(me).unwrap_err();
     assert_eq!(error, NotBorrowed::default());
@@ -173,7 +181,7 @@ async fn releasing_without_borrowing_is_an_error() {
 
 #[anyio::test]
 async fn borrowers_are_served_in_order_and_released_explicitly() {
-    let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
+    let limiter = Arc::new(CapacityLimiter::new(1));
     let log = Log::new();
     let (l, g) = (limiter.clone(), log.clone());
     task_group(|tg| async move {
@@ -201,7 +209,7 @@ async fn borrowers_are_served_in_order_and_released_explicitly() {
 
 #[anyio::test]
 async fn cancel_while_waiting() {
-    let limiter = CapacityLimiter::new(1).unwrap();
+    let limiter = CapacityLimiter::new(1);
     let me = Borrower::new(3);
     let held = limiter.acquire().await;
     assert!(move_on_after(ms(10), limiter.acquire_on_behalf_of(me))
@@ -216,7 +224,7 @@ async fn cancel_while_waiting() {
 
 #[anyio::test]
 async fn acquire_in_a_cancelled_scope_does_not_complete() {
-    let limiter = CapacityLimiter::new(1).unwrap();
+    let limiter = CapacityLimiter::new(1);
     let scope = CancelScope::new();
     let handle = scope.handle();
     let after = Counter::new();
@@ -234,8 +242,8 @@ async fn acquire_in_a_cancelled_scope_does_not_complete() {
 }
 
 #[anyio::test]
-async fn waiter_handed_a_token_before_its_cancellation_is_delivered_keeps_it() {
-    let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
+async fn a_cancelled_borrower_is_passed_over_for_the_next_waiter() {
+    let limiter = Arc::new(CapacityLimiter::new(1));
     let log = Log::new();
     let b_borrower = Borrower::new(2);
     let (l, g) = (limiter.clone(), log.clone());
@@ -249,8 +257,7 @@ async fn waiter_handed_a_token_before_its_cancellation_is_delivered_keeps_it() {
                 l.acquire_on_behalf_of(b_borrower).await.unwrap();
                 g.push("b");
             });
-            // Same task as `b`: the token is handed to `b` before the cancellation reaches it,
-            // and `b` keeps it (DESIGN.md's delivery rule) until it gives it back.
+            // Same task as `b`: `b` is still in line, cancelled, when the token comes back.
             let release = async {
                 wait_until(|| l.statistics().tasks_waiting == 1).await;
                 let (limiter, log) = (l.clone(), g.clone());
@@ -262,35 +269,30 @@ async fn waiter_handed_a_token_before_its_cancellation_is_delivered_keeps_it() {
                 wait_until(|| l.statistics().tasks_waiting == 2).await;
                 cancel_b.cancel();
                 drop(held);
-                let stats = l.statistics();
-                assert_eq!(stats.borrowed_tokens, 1, "handed over, not returned");
-                assert_eq!(stats.borrowers, 1, "`b` holds it for now");
-                assert_eq!(stats.tasks_waiting, 1);
+                assert_eq!(l.statistics().borrowers, 0, "not lent to `b`");
                 Ok::<_, BoxError>(())
             };
             let (b, released) = join(b, release).await;
             released?;
-            assert_eq!(b, Some(()));
-            // `b` borrows on behalf of a borrower: the token is its until it is released.
-            l.release_on_behalf_of(b_borrower)?;
+            assert_eq!(b, None);
             Ok::<_, BoxError>(())
         }),
     )
     .await
     .expect("the token was lost: deadlock")
     .unwrap();
-    assert_eq!(log.events(), ["b", "c"]);
+    assert_eq!(log.events(), ["c"]);
     assert_eq!(limiter.borrowed_tokens(), 0);
     assert_eq!(
         limiter.release_on_behalf_of(b_borrower),
         Err(NotBorrowed::default()),
-        "given back already"
+        "the cancelled borrower holds nothing"
     );
 }
 
 #[anyio::test]
 async fn statistics() {
-    let limiter = Arc::new(CapacityLimiter::new(2).unwrap());
+    let limiter = Arc::new(CapacityLimiter::new(2));
     let stats = limiter.statistics();
     assert_eq!(
         (
@@ -326,4 +328,105 @@ async fn statistics() {
     .unwrap();
     assert_eq!(limiter.borrowed_tokens(), 0);
     assert_eq!(limiter.available_tokens(), 2);
+}
+
+#[anyio::test]
+async fn a_token_handed_over_before_the_waiters_scope_was_cancelled_is_kept() {
+    let limiter = CapacityLimiter::new(1);
+    let steps = Counter::new();
+    let held = limiter.acquire().await;
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    let waiter = scope.run(async {
+        let _token = limiter.acquire().await;
+        steps.bump(); // the acquire completed: its code runs on to the next checkpoint
+        anyio::checkpoint().await;
+        steps.bump();
+    });
+    let releaser = async {
+        wait_until(|| limiter.statistics().tasks_waiting == 1).await;
+        // One step of this task: the waiter runs again only afterwards.
+        drop(held);
+        handle.cancel();
+    };
+    let (outcome, ()) = join(waiter, releaser).await;
+    assert_eq!(outcome, None);
+    assert_eq!(steps.get(), 1, "the waiter returned with the token");
+    assert_eq!(limiter.borrowed_tokens(), 0);
+}
+
+#[anyio::test]
+async fn a_borrower_whose_scope_was_cancelled_is_passed_over() {
+    let limiter = CapacityLimiter::new(1);
+    let borrower = Borrower::new(5);
+    let steps = Counter::new();
+    let held = limiter.acquire().await;
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    let waiter = scope.run(async {
+        limiter.acquire_on_behalf_of(borrower).await.unwrap();
+        steps.bump();
+    });
+    let releaser = async {
+        wait_until(|| limiter.statistics().tasks_waiting == 1).await;
+        handle.cancel();
+        drop(held);
+        assert_eq!(
+            limiter.borrowed_tokens(),
+            0,
+            "not handed to the cancelled waiter"
+        );
+    };
+    let (outcome, ()) = join(waiter, releaser).await;
+    assert_eq!(outcome, None);
+    assert_eq!(steps.get(), 0);
+    assert_eq!(limiter.borrowed_tokens(), 0);
+    assert_eq!(
+        limiter.release_on_behalf_of(borrower),
+        Err(NotBorrowed::default())
+    );
+}
+
+#[anyio::test]
+async fn an_owned_token_gives_back_pressure_to_a_spawn_loop() {
+    let limiter = Arc::new(CapacityLimiter::new(2));
+    let inside = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (l, i, m) = (limiter.clone(), inside.clone(), most.clone());
+    task_group(|tg| async move {
+        for _ in 0..10 {
+            // Waits here, in the spawning loop, while two tasks hold tokens.
+            let token = l.clone().acquire_owned().await;
+            let (inside, most) = (i.clone(), m.clone());
+            tg.spawn(async move {
+                let _token = token;
+                let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                anyio::sleep(ms(1)).await;
+                inside.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            })?;
+            assert!(l.borrowed_tokens() <= 2);
+        }
+        Ok::<_, BoxError>(())
+    })
+    .await
+    .unwrap();
+    assert!(most.load(Ordering::SeqCst) <= 2);
+    assert_eq!(limiter.borrowed_tokens(), 0);
+    let token = limiter.clone().try_acquire_owned().unwrap();
+    assert_eq!(limiter.borrowed_tokens(), 1);
+    drop(token);
+    assert_eq!(limiter.borrowed_tokens(), 0);
+}
+
+#[anyio::test]
+async fn an_owned_acquire_in_a_cancelled_scope_takes_nothing() {
+    let limiter = Arc::new(CapacityLimiter::new(1));
+    let scope = CancelScope::new();
+    scope.cancel();
+    let l = limiter.clone();
+    let outcome = scope.run(async move { l.acquire_owned().await }).await;
+    assert!(outcome.is_none());
+    assert_eq!(limiter.borrowed_tokens(), 0);
 }

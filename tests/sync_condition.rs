@@ -1,5 +1,6 @@
 //! Condition: notify(n), notify_all, wait releases and reacquires the lock, wait_for,
-//! cancellation (a notified waiter that is cancelled passes the notification on), statistics.
+//! cancellation (a cancelled waiter is passed over; a notification received first is kept,
+//! also while the lock comes back), statistics.
 
 mod common;
 
@@ -180,7 +181,7 @@ async fn cancel_while_waiting_releases_the_lock() {
 }
 
 #[anyio::test]
-async fn notified_waiter_cancelled_passes_the_notification_on() {
+async fn a_cancelled_waiter_is_passed_over_by_notify() {
     let condition = Arc::new(Condition::new());
     let log = Log::new();
     let (c, g) = (condition.clone(), log.clone());
@@ -194,7 +195,7 @@ async fn notified_waiter_cancelled_passes_the_notification_on() {
                 let _guard = c.wait(guard).await;
                 g.push("b");
             });
-            // Same task as `b`: `b` is notified while its scope is cancelled, before it runs.
+            // Same task as `b`: `b` is still in line, cancelled, when `notify` comes.
             let notify = async {
                 wait_until(|| c.statistics().tasks_waiting == 1).await;
                 let (condition, log) = (c.clone(), g.clone());
@@ -207,11 +208,11 @@ async fn notified_waiter_cancelled_passes_the_notification_on() {
                 wait_until(|| c.statistics().tasks_waiting == 2).await;
                 let _guard = c.acquire().await;
                 cancel_b.cancel();
-                c.notify(1);
+                c.notify(1); // passes over `b`: `c` is notified
                 assert_eq!(
                     c.statistics().tasks_waiting,
                     1,
-                    "`b` was notified, `c` waits"
+                    "`b` stays in line until its scope drops it"
                 );
                 Ok::<_, BoxError>(())
             };
@@ -229,7 +230,7 @@ async fn notified_waiter_cancelled_passes_the_notification_on() {
 }
 
 #[anyio::test]
-async fn waiter_cancelled_while_reacquiring_passes_the_notification_on() {
+async fn a_waiter_cancelled_while_reacquiring_keeps_its_notification() {
     let condition = Arc::new(Condition::new());
     let woke = Counter::new();
     let (c, w) = (condition.clone(), woke.clone());
@@ -255,20 +256,28 @@ async fn waiter_cancelled_while_reacquiring_passes_the_notification_on() {
                 wait_until(|| c.statistics().lock.tasks_waiting == 1).await;
                 cancel_b.cancel();
                 anyio::sleep(ms(5)).await;
+                assert!(!d.load(Ordering::SeqCst), "still waiting for the lock");
                 drop(guard);
                 Ok::<_, BoxError>(())
             };
             let (b, notified) = join(b, notify).await;
             notified?;
-            assert_eq!(b, None);
-            assert!(!b_done.load(Ordering::SeqCst));
+            assert_eq!(b, Some(()), "the wait returned: its body ran to the end");
+            assert!(b_done.load(Ordering::SeqCst));
+            assert_eq!(
+                c.statistics().tasks_waiting,
+                1,
+                "the other waiter still waits"
+            );
+            c.notify_all();
             Ok::<_, BoxError>(())
         }),
     )
     .await
-    .expect("the notification was lost: deadlock")
+    .expect("deadlock")
     .unwrap();
-    assert_eq!(woke.get(), 1, "the other waiter got the notification");
+    assert_eq!(woke.get(), 1, "notified by notify_all only");
+    assert!(!condition.locked());
 }
 
 #[anyio::test]
@@ -305,4 +314,51 @@ async fn statistics() {
     .await
     .unwrap();
     assert_eq!(woke.get(), 2);
+}
+
+#[anyio::test]
+async fn a_notification_received_before_the_waiters_scope_was_cancelled_is_kept() {
+    let condition = Arc::new(Condition::new());
+    let steps = Counter::new();
+    let woke = Counter::new();
+    let (c, s, w) = (condition.clone(), steps.clone(), woke.clone());
+    fail_after(
+        Duration::from_secs(10),
+        task_group(|tg| async move {
+            let scope = CancelScope::new();
+            let handle = scope.handle();
+            let waiter = scope.run(async {
+                let guard = c.acquire().await;
+                let guard = c.wait(guard).await;
+                s.bump(); // the wait completed: with the lock held again
+                assert!(c.locked());
+                drop(guard);
+                anyio::checkpoint().await;
+                s.bump();
+            });
+            let notifier = async {
+                wait_until(|| c.statistics().tasks_waiting == 1).await;
+                spawn_waiters(&tg, &c, &w, 1)?;
+                wait_until(|| c.statistics().tasks_waiting == 2).await;
+                let guard = c.acquire().await;
+                // One step of this task: the first waiter runs again only afterwards.
+                c.notify(1);
+                handle.cancel();
+                drop(guard);
+                Ok::<_, BoxError>(())
+            };
+            let (outcome, notified) = join(waiter, notifier).await;
+            notified?;
+            assert_eq!(outcome, None);
+            assert_eq!(c.statistics().tasks_waiting, 1, "the other one still waits");
+            c.notify_all();
+            Ok::<_, BoxError>(())
+        }),
+    )
+    .await
+    .expect("deadlock")
+    .unwrap();
+    assert_eq!(steps.get(), 1, "the waiter returned with the notification");
+    assert_eq!(woke.get(), 1, "notified by notify_all only");
+    assert!(!condition.locked());
 }

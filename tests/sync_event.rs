@@ -1,4 +1,5 @@
-//! Event: set, wait, is_set, many waiters, cancellation, statistics.
+//! Event: set, wait, is_set, many waiters, cancellation (a waiter whose scope is cancelled is
+//! passed over; one the event was set for first returns), statistics.
 
 mod common;
 
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyio::sync::Event;
 use anyio::{move_on_after, task_group, BoxError, CancelScope};
 use common::{ms, wait_until, Counter};
+use futures_util::future::join;
 
 #[anyio::test]
 async fn set_wakes_a_waiter() {
@@ -173,4 +175,53 @@ async fn statistics_count_waiting_tasks() {
     .await
     .unwrap();
     assert_eq!(event.statistics().tasks_waiting, 0);
+}
+
+#[anyio::test]
+async fn an_event_set_after_the_waiters_scope_was_cancelled_does_not_wake_it() {
+    let event = Event::new();
+    let steps = Counter::new();
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    let waiter = scope.run(async {
+        event.wait().await;
+        steps.bump();
+    });
+    let setter = async {
+        wait_until(|| event.statistics().tasks_waiting == 1).await;
+        // One step of this task: the waiter runs again only afterwards.
+        handle.cancel();
+        event.set();
+    };
+    let (outcome, ()) = join(waiter, setter).await;
+    assert_eq!(outcome, None);
+    assert_eq!(
+        steps.get(),
+        0,
+        "the cancellation came first: the wait did not complete"
+    );
+    assert_eq!(event.statistics().tasks_waiting, 0);
+}
+
+#[anyio::test]
+async fn a_passed_over_waiter_shielded_later_sees_the_event() {
+    let event = Event::new();
+    let steps = Counter::new();
+    let outer = CancelScope::new();
+    let outer_handle = outer.handle();
+    let inner = CancelScope::new();
+    let inner_handle = inner.handle();
+    let waiter = outer.run(inner.run(async {
+        event.wait().await;
+        steps.bump();
+    }));
+    let setter = async {
+        wait_until(|| event.statistics().tasks_waiting == 1).await;
+        outer_handle.cancel();
+        event.set();
+        inner_handle.set_shield(true);
+        wait_until(|| steps.get() == 1).await;
+    };
+    join(waiter, setter).await;
+    assert_eq!(steps.get(), 1);
 }

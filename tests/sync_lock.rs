@@ -1,7 +1,12 @@
-//! Lock and Mutex: exclusion, FIFO hand-over, try_acquire, cancellation (also right after
-//! the hand-over), explicit release, statistics.
+//! Lock and Mutex: exclusion, FIFO hand-over, try_acquire, cancellation (a cancelled waiter
+//! is passed over; a lock handed over first is kept), fast_acquire, explicit release,
+//! statistics.
 
+/// AnyIO's own test cases for this area, translated.
+#[path = "anyio_cases/sync_anyio.rs"]
+mod anyio_cases;
 mod common;
+mod spec;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -144,7 +149,7 @@ async fn acquire_in_a_cancelled_scope_does_not_complete() {
 }
 
 #[anyio::test]
-async fn waiter_handed_the_lock_before_its_cancellation_is_delivered_keeps_it() {
+async fn a_cancelled_waiter_is_passed_over_for_the_next_one() {
     let lock = Arc::new(Lock::new());
     let log = Log::new();
     let (l, g) = (lock.clone(), log.clone());
@@ -158,9 +163,8 @@ async fn waiter_handed_the_lock_before_its_cancellation_is_delivered_keeps_it() 
                 let _guard = l.acquire().await;
                 g.push("b");
             });
-            // Same task as `b`, so `b` cannot run between the cancel and the release: the
-            // lock is handed to `b` before the cancellation reaches it, and `b` keeps it
-            // (DESIGN.md's delivery rule: a granted lock is not handed back).
+            // Same task as `b`, so `b` cannot run between the cancel and the release: `b` is
+            // still in line, cancelled, when the lock is released.
             let release = async {
                 wait_until(|| l.statistics().tasks_waiting == 1).await;
                 let (lock, log) = (l.clone(), g.clone());
@@ -171,26 +175,21 @@ async fn waiter_handed_the_lock_before_its_cancellation_is_delivered_keeps_it() 
                 })?;
                 wait_until(|| l.statistics().tasks_waiting == 2).await;
                 cancel_b.cancel();
-                drop(held);
-                assert!(l.locked(), "handed over, not released");
-                assert_eq!(l.statistics().tasks_waiting, 1, "`b` was served, `c` waits");
+                drop(held); // goes to `c`, which may be running already on another thread
                 Ok::<_, BoxError>(())
             };
             let (b, released) = join(b, release).await;
             released?;
-            assert_eq!(
-                b,
-                Some(()),
-                "`b` got the lock and ran to its next checkpoint"
-            );
+            assert_eq!(b, None, "`b` was cancelled");
             Ok::<_, BoxError>(())
         }),
     )
     .await
     .expect("the lock was lost: deadlock")
     .unwrap();
-    assert_eq!(log.events(), ["b", "c"]);
+    assert_eq!(log.events(), ["c"]);
     assert!(!lock.locked());
+    assert_eq!(lock.statistics().tasks_waiting, 0);
 }
 
 #[anyio::test]
@@ -329,4 +328,129 @@ async fn mutex_try_lock_and_cancellation() {
     drop(guard);
     assert_eq!(*mutex.lock().await, [1, 2]);
     assert_eq!(format!("{mutex:?}"), "Mutex { data: [1, 2] }");
+}
+
+#[anyio::test]
+async fn a_lock_handed_over_before_the_waiters_scope_was_cancelled_is_kept() {
+    let lock = Lock::new();
+    let steps = Counter::new();
+    let held = lock.acquire().await;
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    let waiter = scope.run(async {
+        let _guard = lock.acquire().await;
+        steps.bump(); // the acquire completed: its code runs on to the next checkpoint
+        checkpoint().await;
+        steps.bump();
+    });
+    let releaser = async {
+        wait_until(|| lock.statistics().tasks_waiting == 1).await;
+        // One step of this task: the waiter runs again only afterwards.
+        drop(held);
+        handle.cancel();
+    };
+    let (outcome, ()) = join(waiter, releaser).await;
+    assert_eq!(outcome, None);
+    assert_eq!(steps.get(), 1, "the waiter returned with the lock");
+    assert!(!lock.locked());
+}
+
+#[anyio::test]
+async fn a_waiter_whose_scope_was_cancelled_is_passed_over() {
+    let lock = Lock::new();
+    let steps = Counter::new();
+    let held = lock.acquire().await;
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    let waiter = scope.run(async {
+        let _guard = lock.acquire().await;
+        steps.bump();
+    });
+    let releaser = async {
+        wait_until(|| lock.statistics().tasks_waiting == 1).await;
+        handle.cancel();
+        drop(held);
+        assert!(!lock.locked(), "not handed to the cancelled waiter");
+        assert!(lock.try_acquire().is_ok(), "free for anyone");
+    };
+    let (outcome, ()) = join(waiter, releaser).await;
+    assert_eq!(outcome, None);
+    assert_eq!(steps.get(), 0);
+    assert!(!lock.locked());
+    assert_eq!(lock.statistics().tasks_waiting, 0);
+}
+
+#[anyio::test]
+async fn a_passed_over_waiter_shielded_later_still_gets_the_lock() {
+    let lock = Lock::new();
+    let steps = Counter::new();
+    let held = lock.acquire().await;
+    let outer = CancelScope::new();
+    let outer_handle = outer.handle();
+    let inner = CancelScope::new();
+    let inner_handle = inner.handle();
+    let waiter = outer.run(inner.run(async {
+        let _guard = lock.acquire().await;
+        steps.bump();
+    }));
+    let releaser = async {
+        wait_until(|| lock.statistics().tasks_waiting == 1).await;
+        outer_handle.cancel();
+        drop(held);
+        assert!(!lock.locked(), "passed over while cancelled");
+        inner_handle.set_shield(true);
+        // No release comes any more: the waiter must take the free lock by itself.
+        wait_until(|| steps.get() == 1).await;
+    };
+    // No `fail_after` here: it could not reach into the shield. `wait_until` fails after 10 s.
+    join(waiter, releaser).await;
+    assert_eq!(steps.get(), 1);
+    assert!(!lock.locked());
+}
+
+#[anyio::test]
+async fn acquire_yields_once_unless_fast_acquire() {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+
+    let mut cx = Context::from_waker(Waker::noop());
+    let lock = Lock::new();
+    let mut acquire = std::pin::pin!(lock.acquire());
+    assert!(acquire.as_mut().poll(&mut cx).is_pending(), "one yield");
+    assert!(lock.locked(), "taken before the yield");
+    assert!(acquire.as_mut().poll(&mut cx).is_ready());
+    let fast = Lock::new().fast_acquire(true);
+    assert!(std::pin::pin!(fast.acquire()).poll(&mut cx).is_ready());
+    let mutex = Mutex::new(()).fast_acquire(true);
+    assert!(std::pin::pin!(mutex.lock()).poll(&mut cx).is_ready());
+    assert!(format!("{fast:?}").contains("fast_acquire: true"));
+}
+
+#[anyio::test]
+async fn a_fast_lock_in_a_cancelled_scope_takes_nothing() {
+    let lock = Lock::new().fast_acquire(true);
+    let scope = CancelScope::new();
+    scope.cancel();
+    let outcome = scope
+        .run(async {
+            let _guard = lock.acquire().await;
+        })
+        .await;
+    assert_eq!(outcome, None);
+    assert!(!lock.locked());
+}
+
+#[anyio::test]
+async fn a_lock_acquire_dropped_during_its_yield_releases() {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+
+    let lock = Lock::new();
+    {
+        let mut acquire = std::pin::pin!(lock.acquire());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(acquire.as_mut().poll(&mut cx).is_pending());
+        assert!(lock.locked());
+    }
+    assert!(!lock.locked(), "a foreign drop gives the lock back");
 }

@@ -1,5 +1,6 @@
 //! Semaphore: initial and max value, FIFO acquire order, try_acquire, explicit release,
-//! cancellation (also right after the hand-over), statistics.
+//! cancellation (a cancelled waiter is passed over; a unit handed over first is kept),
+//! fast_acquire, statistics.
 
 mod common;
 
@@ -162,7 +163,7 @@ async fn acquire_in_a_cancelled_scope_does_not_complete() {
 }
 
 #[anyio::test]
-async fn waiter_handed_a_unit_before_its_cancellation_is_delivered_keeps_it() {
+async fn a_cancelled_waiter_is_passed_over_for_the_next_one() {
     let semaphore = Arc::new(Semaphore::new(0));
     let log = Log::new();
     let (s, g) = (semaphore.clone(), log.clone());
@@ -175,8 +176,7 @@ async fn waiter_handed_a_unit_before_its_cancellation_is_delivered_keeps_it() {
                 let _permit = s.acquire().await;
                 g.push("b");
             });
-            // Same task as `b`: the unit is handed to `b` before the cancellation reaches it,
-            // and `b` keeps it (DESIGN.md's delivery rule).
+            // Same task as `b`: `b` is still in line, cancelled, when the unit is released.
             let release = async {
                 wait_until(|| s.statistics().tasks_waiting == 1).await;
                 let (semaphore, log) = (s.clone(), g.clone());
@@ -187,21 +187,19 @@ async fn waiter_handed_a_unit_before_its_cancellation_is_delivered_keeps_it() {
                 })?;
                 wait_until(|| s.statistics().tasks_waiting == 2).await;
                 cancel_b.cancel();
-                s.release()?;
-                assert_eq!(s.value(), 0, "handed over, not counted");
-                assert_eq!(s.statistics().tasks_waiting, 1);
+                s.release()?; // goes to `c`
                 Ok::<_, BoxError>(())
             };
             let (b, released) = join(b, release).await;
             released?;
-            assert_eq!(b, Some(()));
+            assert_eq!(b, None);
             Ok::<_, BoxError>(())
         }),
     )
     .await
     .expect("the unit was lost: deadlock")
     .unwrap();
-    assert_eq!(log.events(), ["b", "c"]);
+    assert_eq!(log.events(), ["c"]);
     assert_eq!(semaphore.value(), 1);
 }
 
@@ -247,4 +245,67 @@ async fn owned_permits() {
     .await
     .unwrap();
     assert_eq!(semaphore.value(), 0);
+}
+
+#[anyio::test]
+async fn a_unit_handed_over_before_the_waiters_scope_was_cancelled_is_kept() {
+    let semaphore = Semaphore::new(0);
+    let steps = Counter::new();
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    let waiter = scope.run(async {
+        let _permit = semaphore.acquire().await;
+        steps.bump(); // the acquire completed: its code runs on to the next checkpoint
+        checkpoint().await;
+        steps.bump();
+    });
+    let releaser = async {
+        wait_until(|| semaphore.statistics().tasks_waiting == 1).await;
+        // One step of this task: the waiter runs again only afterwards.
+        semaphore.release().unwrap();
+        handle.cancel();
+    };
+    let (outcome, ()) = join(waiter, releaser).await;
+    assert_eq!(outcome, None);
+    assert_eq!(steps.get(), 1, "the waiter returned with the unit");
+    assert_eq!(semaphore.value(), 1);
+}
+
+#[anyio::test]
+async fn a_waiter_whose_scope_was_cancelled_is_passed_over() {
+    let semaphore = Semaphore::new(0);
+    let steps = Counter::new();
+    let scope = CancelScope::new();
+    let handle = scope.handle();
+    let waiter = scope.run(async {
+        let _permit = semaphore.acquire().await;
+        steps.bump();
+    });
+    let releaser = async {
+        wait_until(|| semaphore.statistics().tasks_waiting == 1).await;
+        handle.cancel();
+        semaphore.release().unwrap();
+        assert_eq!(semaphore.value(), 1, "not handed to the cancelled waiter");
+    };
+    let (outcome, ()) = join(waiter, releaser).await;
+    assert_eq!(outcome, None);
+    assert_eq!(steps.get(), 0);
+    assert_eq!(semaphore.value(), 1);
+    assert_eq!(semaphore.statistics().tasks_waiting, 0);
+}
+
+#[anyio::test]
+async fn acquire_yields_once_unless_fast_acquire() {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+
+    let mut cx = Context::from_waker(Waker::noop());
+    let semaphore = Semaphore::new(2);
+    let mut acquire = std::pin::pin!(semaphore.acquire());
+    assert!(acquire.as_mut().poll(&mut cx).is_pending(), "one yield");
+    assert_eq!(semaphore.value(), 1, "taken before the yield");
+    assert!(acquire.as_mut().poll(&mut cx).is_ready());
+    let fast = Semaphore::with_max_value(1, 1).unwrap().fast_acquire(true);
+    assert!(std::pin::pin!(fast.acquire()).poll(&mut cx).is_ready());
+    assert_eq!(fast.value(), 1, "the guard was dropped");
 }

@@ -1,7 +1,11 @@
 //! from_thread: a to_thread worker runs futures and closures in the awaiting task, sees its
 //! scope's cancellation, and gets a typed error when it is no worker at all.
 
+/// AnyIO's own test cases for this area, translated.
+#[path = "anyio_cases/thread_from_thread_anyio.rs"]
+mod anyio_cases;
 mod common;
+mod spec;
 
 use std::future::IntoFuture;
 use std::panic::{self, AssertUnwindSafe};
@@ -173,4 +177,73 @@ async fn a_worker_context_ends_with_its_closure() {
     let runtime = anyio::AnyRuntime::current().unwrap();
     let after = runtime.spawn_blocking(from_thread::check_cancelled).await;
     assert_eq!(after, Some(Err(FromThreadError::NotInWorker)));
+}
+
+#[anyio::test]
+async fn run_sync_still_runs_after_the_callers_scope_was_cancelled() {
+    let ran = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let r = ran.clone();
+    let call = to_thread::run_sync(move || {
+        until_cancelled();
+        // Sync code cannot be cancelled: it runs in the waiting task all the same.
+        let result = from_thread::run_sync(move || {
+            r.store(true, Ordering::SeqCst);
+            7
+        });
+        tx.send(result).unwrap();
+    });
+    assert_eq!(move_on_after(ms(10), call.into_future()).await, None);
+    assert!(ran.load(Ordering::SeqCst));
+    assert_eq!(rx.try_recv(), Ok(Ok(7)));
+}
+
+#[anyio::test]
+async fn run_sync_still_runs_after_the_worker_was_abandoned() {
+    let event = Arc::new(Event::new());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let e = event.clone();
+    let call = to_thread::run_sync(move || {
+        until_cancelled();
+        // Wait until the caller has stopped waiting for this thread altogether.
+        while from_thread::run(async {}) != Err(FromThreadError::Cancelled) {}
+        let result = from_thread::run_sync(move || {
+            e.set();
+            anyio::Backend::current()
+        });
+        tx.send(result).unwrap();
+    })
+    .abandon_on_cancel(true);
+    assert_eq!(move_on_after(ms(10), call.into_future()).await, None);
+    anyio::fail_after(Duration::from_secs(10), event.wait())
+        .await
+        .expect("the closure ran");
+    let result = to_thread::run_sync(move || rx.recv_timeout(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(
+        result,
+        Ok(anyio::Backend::current()),
+        "on the caller's runtime"
+    );
+}
+
+#[anyio::test]
+async fn run_sync_after_abandoning_reports_a_panic_to_the_worker() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let call = to_thread::run_sync(move || {
+        until_cancelled();
+        while from_thread::run(async {}) != Err(FromThreadError::Cancelled) {}
+        let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+            from_thread::run_sync(|| panic!("the sync side failed"))
+        }));
+        let payload = caught.unwrap_err().downcast_ref::<&str>().copied();
+        tx.send(payload).unwrap();
+    })
+    .abandon_on_cancel(true);
+    assert_eq!(move_on_after(ms(10), call.into_future()).await, None);
+    let payload = to_thread::run_sync(move || rx.recv_timeout(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    assert_eq!(payload, Some("the sync side failed"));
 }

@@ -130,23 +130,21 @@ async fn the_default_limiter_lets_40_run_and_the_41st_waits() {
 async fn the_default_limiter_can_be_resized() {
     let _turn = serial().await;
     let limiter = to_thread::current_default_thread_limiter();
-    limiter.set_total_tokens(3).unwrap();
+    limiter.set_total_tokens(3);
     check_bound(5, 3, None).await;
-    limiter
-        .set_total_tokens(to_thread::DEFAULT_THREAD_TOKENS)
-        .unwrap();
+    limiter.set_total_tokens(to_thread::DEFAULT_THREAD_TOKENS);
 }
 
 #[anyio::test]
 async fn a_custom_limiter_of_two() {
-    let limiter = Arc::new(CapacityLimiter::new(2).unwrap());
+    let limiter = Arc::new(CapacityLimiter::new(2));
     check_bound(6, 2, Some(limiter.clone())).await;
     assert_eq!(limiter.borrowed_tokens(), 0);
 }
 
 #[anyio::test]
 async fn a_cancelled_call_waits_for_the_thread_and_discards_the_result() {
-    let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
+    let limiter = Arc::new(CapacityLimiter::new(1));
     let done = Arc::new(AtomicBool::new(false));
     let d = done.clone();
     let call = to_thread::run_sync(move || {
@@ -166,7 +164,7 @@ async fn a_cancelled_call_waits_for_the_thread_and_discards_the_result() {
 
 #[anyio::test]
 async fn an_abandoned_call_returns_while_the_thread_runs_on() {
-    let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
+    let limiter = Arc::new(CapacityLimiter::new(1));
     let (release, released) = mpsc::channel::<()>();
     let finished = Arc::new(AtomicBool::new(false));
     let f = finished.clone();
@@ -194,7 +192,7 @@ async fn an_abandoned_call_returns_while_the_thread_runs_on() {
 
 #[anyio::test]
 async fn a_panic_reaches_the_caller_with_its_payload() {
-    let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
+    let limiter = Arc::new(CapacityLimiter::new(1));
     let call = to_thread::run_sync(|| -> u32 { panic!("the blocking library failed") })
         .limiter(limiter.clone());
     let payload = AssertUnwindSafe(call.into_future())
@@ -212,7 +210,7 @@ async fn a_panic_reaches_the_caller_with_its_payload() {
 
 #[anyio::test]
 async fn waiting_for_a_token_is_cancellable() {
-    let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
+    let limiter = Arc::new(CapacityLimiter::new(1));
     let held = limiter.try_acquire().unwrap();
     let ran = Arc::new(AtomicBool::new(false));
     let r = ran.clone();
@@ -248,7 +246,7 @@ impl<F: Future> Future for CountPolls<F> {
 /// is held elsewhere): the call sleeps until the token comes back, without polling meanwhile.
 #[anyio::test]
 async fn with_no_token_available_the_call_waits_without_spinning() {
-    let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
+    let limiter = Arc::new(CapacityLimiter::new(1));
     let held = limiter.try_acquire().unwrap();
     let polls = Arc::new(AtomicUsize::new(0));
     let call = CountPolls {

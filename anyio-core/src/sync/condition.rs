@@ -7,6 +7,7 @@ use std::task::{ready, Context, Poll};
 
 use super::error::WouldBlock;
 use super::lock::{Lock, LockAcquire, LockGuard, LockStatistics};
+use super::waiter_scope::WaiterScope;
 use super::waiters::{lock, Key, Left, WaitQueue, WakeList};
 use crate::loom::Mutex;
 use crate::time::is_cancelled;
@@ -17,8 +18,9 @@ use crate::time::is_cancelled;
 /// The condition owns its [`Lock`]; [`acquire`](Self::acquire) gives a [`ConditionGuard`].
 /// `wait` consumes the guard and returns it once the task was notified and got the lock
 /// back. Notifications go to waiters in FIFO order and are never lost to cancellation: a
-/// notified waiter dropped before its `wait` returned passes the notification to the next
-/// waiter.
+/// waiter whose scope is cancelled is passed over, a waiter notified before its scope was
+/// cancelled keeps the notification (it gets the lock back, shielded, and returns), and a
+/// notified waiter dropped in any other way passes the notification to the next waiter.
 ///
 /// Unlike AnyIO, [`notify`](Self::notify) does not require holding the lock (as with
 /// `std::sync::Condvar`); notify while holding it when the change must not race with a
@@ -53,7 +55,7 @@ use crate::time::is_cancelled;
 /// ```
 pub struct Condition {
     lock: Lock,
-    waiters: Mutex<WaitQueue>,
+    waiters: Mutex<WaitQueue<WaiterScope>>,
 }
 
 impl Default for Condition {
@@ -147,7 +149,8 @@ impl Condition {
     }
 
     /// Notifies up to `n` waiting tasks, first come first served. Tasks that start waiting
-    /// afterwards are not notified.
+    /// afterwards are not notified, and neither are waiters whose scope is cancelled: they
+    /// could not act on it, so the notification goes to the next waiter in line.
     ///
     /// # Examples
     ///
@@ -161,8 +164,8 @@ impl Condition {
         {
             let mut waiters = lock(&self.waiters);
             for _ in 0..n {
-                match waiters.grant_front() {
-                    Some(waker) => wakers.push(waker),
+                match waiters.grant_first(|scope| !scope.is_cancelled()) {
+                    Some((waker, _)) => wakers.push(waker),
                     None => break,
                 }
             }
@@ -170,7 +173,7 @@ impl Condition {
         wakers.wake_all();
     }
 
-    /// Notifies every waiting task.
+    /// Notifies every waiting task whose scope is not cancelled.
     ///
     /// # Examples
     ///
@@ -180,7 +183,7 @@ impl Condition {
     /// ```
     pub fn notify_all(&self) {
         let mut wakers = WakeList::new();
-        lock(&self.waiters).grant_all(&mut wakers);
+        lock(&self.waiters).grant_all_where(&mut wakers, |scope| !scope.is_cancelled());
         wakers.wake_all();
     }
 
@@ -220,10 +223,14 @@ impl Condition {
     ///
     /// # Cancel safety
     ///
-    /// An anyio checkpoint, and cancel safe: inside a cancelled scope it does not complete.
-    /// Dropping the future releases the lock (it never returns the guard); if it had been
-    /// notified, the notification passes to the next waiting task, so none is lost; if the
-    /// lock had already been handed back to it, the lock passes on as well.
+    /// An anyio checkpoint, and cancel safe: inside a cancelled scope it does not complete,
+    /// and dropping the future releases the lock (it never returns the guard). A waiter whose
+    /// scope is cancelled is passed over by [`notify`](Self::notify). A waiter notified
+    /// before its scope was cancelled keeps the notification (the delivery rule): it waits for
+    /// the lock, shielded from the cancellation, and returns the guard; its next checkpoint is
+    /// where the cancellation lands. Dropped in any other way (a `select!`) after it was
+    /// notified, it passes the notification to the next waiting task, so none is lost, and a
+    /// lock already handed back to it passes on as well.
     pub fn wait<'a>(&'a self, guard: ConditionGuard<'a>) -> ConditionWait<'a> {
         assert!(
             std::ptr::eq(self, guard.condition),
@@ -273,6 +280,7 @@ impl Condition {
             condition: self,
             predicate,
             state: WaitFor::Check(guard),
+            started: false,
         }
     }
 
@@ -380,11 +388,11 @@ impl<'a> Future for ConditionAcquire<'a> {
 
 #[derive(Debug)]
 enum Phase<'a> {
-    /// Not polled yet: still holds the lock.
+    /// Not polled yet (or only inside a cancelled scope): still holds the lock.
     Holding(LockGuard<'a>),
     /// In the condition's line, with the lock released; `None` only while being polled.
     Waiting(Option<Key>),
-    /// Notified: getting the lock back.
+    /// Notified: getting the lock back, shielded (the notification was delivered).
     Reacquiring(LockAcquire<'a>),
     Done,
 }
@@ -425,16 +433,17 @@ impl<'a> Future for ConditionWait<'a> {
     type Output = ConditionGuard<'a>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ConditionGuard<'a>> {
-        if is_cancelled() {
-            return Poll::Pending;
-        }
         let this = &mut *self;
         loop {
             match &mut this.phase {
                 Phase::Holding(_) => {
+                    if is_cancelled() {
+                        return Poll::Pending;
+                    }
                     // Join the line before releasing the lock, so that a notification sent by
                     // the next holder cannot miss us.
-                    let key = lock(&this.condition.waiters).push((), cx.waker());
+                    let key =
+                        lock(&this.condition.waiters).push(WaiterScope::current(), cx.waker());
                     let held = std::mem::replace(&mut this.phase, Phase::Waiting(Some(key)));
                     if let Phase::Holding(guard) = held {
                         drop(guard);
@@ -444,13 +453,18 @@ impl<'a> Future for ConditionWait<'a> {
                 Phase::Waiting(waiter) => {
                     let key = waiter.take().expect("a waiting phase holds its key");
                     let mut waiters = lock(&this.condition.waiters);
+                    // Notified before any cancellation reached us: kept (the delivery rule),
+                    // so this comes before the cancel check.
                     if !waiters.poll(&key, cx.waker()) {
+                        if !is_cancelled() {
+                            waiters.payload_mut(&key).refresh();
+                        }
                         *waiter = Some(key);
                         return Poll::Pending;
                     }
                     waiters.leave(key);
                     drop(waiters);
-                    this.phase = Phase::Reacquiring(this.condition.lock.reacquire());
+                    this.phase = Phase::Reacquiring(this.condition.lock.acquire_shielded());
                 }
                 Phase::Reacquiring(acquire) => {
                     let lock = ready!(Pin::new(acquire).poll(cx));
@@ -476,8 +490,9 @@ impl Drop for ConditionWait<'_> {
                     self.condition.pass_on();
                 }
             }
-            // Notified but not returned yet: the notification was not used, pass it on. The
-            // lock acquisition passes the lock on by itself when it is dropped next.
+            // Notified but dropped (by a foreign `select!`) before it returned: the notification
+            // was not used, pass it on. The lock acquisition passes the lock on by itself when
+            // it is dropped next.
             Phase::Reacquiring(_) => self.condition.pass_on(),
             Phase::Holding(_) | Phase::Done => {}
         }
@@ -523,6 +538,8 @@ pub struct ConditionWaitFor<'a, F> {
     condition: &'a Condition,
     predicate: F,
     state: WaitFor<'a>,
+    /// Polled once outside a cancelled scope: from then on each wait is its own checkpoint.
+    started: bool,
 }
 
 // The predicate is only ever called through `&mut`, never pinned.
@@ -540,10 +557,13 @@ impl<'a, F: FnMut() -> bool> Future for ConditionWaitFor<'a, F> {
     type Output = ConditionGuard<'a>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ConditionGuard<'a>> {
-        if is_cancelled() {
-            return Poll::Pending;
-        }
         let this = &mut *self;
+        if !this.started {
+            if is_cancelled() {
+                return Poll::Pending;
+            }
+            this.started = true;
+        }
         loop {
             match std::mem::replace(&mut this.state, WaitFor::Done) {
                 WaitFor::Check(guard) => {

@@ -148,7 +148,7 @@ impl std::error::Error for ValueAboveMax {}
 /// ```
 /// use anyio_core::sync::{AlreadyBorrowed, Borrower, CapacityLimiter};
 ///
-/// let limiter = CapacityLimiter::new(2).unwrap();
+/// let limiter = CapacityLimiter::new(2);
 /// let me = Borrower::new(1);
 /// limiter.try_acquire_on_behalf_of(me).unwrap();
 /// let error = limiter.try_acquire_on_behalf_of(me).unwrap_err();
@@ -177,7 +177,7 @@ impl std::error::Error for AlreadyBorrowed {}
 /// ```
 /// use anyio_core::sync::{Borrower, CapacityLimiter, NotBorrowed};
 ///
-/// let limiter = CapacityLimiter::new(2).unwrap();
+/// let limiter = CapacityLimiter::new(2);
 /// let error = limiter.release_on_behalf_of(Borrower::new(1)).unwrap_err();
 /// assert_eq!(error, NotBorrowed::default());
 /// ```
@@ -195,30 +195,6 @@ impl fmt::Display for NotBorrowed {
 
 impl std::error::Error for NotBorrowed {}
 
-/// Returned when a [`CapacityLimiter`](super::CapacityLimiter) is given zero total tokens.
-///
-/// # Examples
-///
-/// ```
-/// use anyio_core::sync::{CapacityLimiter, InvalidTokens};
-///
-/// assert_eq!(CapacityLimiter::new(0).unwrap_err(), InvalidTokens::default());
-/// let limiter = CapacityLimiter::new(1).unwrap();
-/// assert_eq!(limiter.set_total_tokens(0), Err(InvalidTokens::default()));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct InvalidTokens(());
-
-impl fmt::Display for InvalidTokens {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "total tokens must be at least 1: pass a positive number (usize::MAX for no limit)",
-        )
-    }
-}
-
-impl std::error::Error for InvalidTokens {}
-
 /// Returned by
 /// [`CapacityLimiter::try_acquire_on_behalf_of`](super::CapacityLimiter::try_acquire_on_behalf_of):
 /// no token is free now, or the borrower already has one.
@@ -228,7 +204,7 @@ impl std::error::Error for InvalidTokens {}
 /// ```
 /// use anyio_core::sync::{Borrower, CapacityLimiter, TryBorrowError};
 ///
-/// let limiter = CapacityLimiter::new(1).unwrap();
+/// let limiter = CapacityLimiter::new(1);
 /// let (a, b) = (Borrower::new(1), Borrower::new(2));
 /// limiter.try_acquire_on_behalf_of(a).unwrap();
 /// let taken = limiter.try_acquire_on_behalf_of(a).unwrap_err();

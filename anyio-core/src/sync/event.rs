@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::waiter_scope::WaiterScope;
 use super::waiters::{lock, Key, WaitQueue, WakeList};
 use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::Mutex;
@@ -40,7 +41,7 @@ use crate::time::is_cancelled;
 /// ```
 pub struct Event {
     set: AtomicBool,
-    waiters: Mutex<WaitQueue>,
+    waiters: Mutex<WaitQueue<WaiterScope>>,
 }
 
 impl Default for Event {
@@ -73,7 +74,8 @@ impl Event {
     }
 
     /// Sets the event and wakes every task waiting for it; later waits complete at once.
-    /// Setting it again does nothing.
+    /// Setting it again does nothing. A waiter whose scope is already cancelled is not woken
+    /// by it: the cancellation came first, and its scope drops the wait.
     ///
     /// # Examples
     ///
@@ -88,7 +90,7 @@ impl Event {
             return;
         }
         let mut wakers = WakeList::new();
-        lock(&self.waiters).grant_all(&mut wakers);
+        lock(&self.waiters).grant_all_where(&mut wakers, |scope| !scope.is_cancelled());
         wakers.wake_all();
     }
 
@@ -123,7 +125,8 @@ impl Event {
     /// An anyio checkpoint, and cancel safe: inside a cancelled scope it does not complete,
     /// and dropping the future only stops waiting (the event stays as it is). A waiter the
     /// event was set for has completed, and returns even if its scope is cancelled before it
-    /// runs again (the delivery rule: a completed operation keeps its result).
+    /// runs again (the delivery rule: a completed operation keeps its result); a waiter whose
+    /// scope was cancelled before the event was set does not return.
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
             event: self,
@@ -199,6 +202,14 @@ impl Future for EventWait<'_> {
                 waiters.leave(key);
                 return Poll::Ready(());
             }
+            if !is_cancelled() {
+                // Passed over by `set` while cancelled, and shielded since: the event is set.
+                if this.event.is_set() {
+                    waiters.leave(key);
+                    return Poll::Ready(());
+                }
+                waiters.payload_mut(&key).refresh();
+            }
             this.waiter = Some(key);
             drop(waiters);
             return Poll::Pending;
@@ -215,7 +226,7 @@ impl Future for EventWait<'_> {
         if this.event.is_set() {
             return Poll::Ready(());
         }
-        this.waiter = Some(waiters.push((), cx.waker()));
+        this.waiter = Some(waiters.push(WaiterScope::current(), cx.waker()));
         Poll::Pending
     }
 }

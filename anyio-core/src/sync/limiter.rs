@@ -3,15 +3,16 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
-use std::num::NonZeroUsize;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::error::{AlreadyBorrowed, InvalidTokens, NotBorrowed, TryBorrowError, WouldBlock};
+use super::acquiring::{Acquiring, Mode};
+use super::error::{AlreadyBorrowed, NotBorrowed, TryBorrowError, WouldBlock};
+use super::waiter_scope::WaiterScope;
 use super::waiters::{lock, Key, Left, WaitQueue, WakeList};
+use crate::context;
 use crate::loom::Mutex;
-use crate::time::is_cancelled;
 
 /// Who holds a token of a [`CapacityLimiter`] borrowed with
 /// [`acquire_on_behalf_of`](CapacityLimiter::acquire_on_behalf_of): a task, a thread, a
@@ -80,16 +81,20 @@ impl From<u64> for Borrower {
 /// Limits how many tasks (or threads, or connections) use a resource at once: each holds
 /// one of `total_tokens` tokens while it does.
 ///
-/// A token is borrowed either anonymously, as a guard ([`acquire`](Self::acquire)), or on
-/// behalf of a [`Borrower`] ([`acquire_on_behalf_of`](Self::acquire_on_behalf_of)), which
-/// can hold at most one token and gives it back with
+/// A token is borrowed either anonymously, as a guard ([`acquire`](Self::acquire), or
+/// [`acquire_owned`](Self::acquire_owned) for a limiter behind an [`Arc`]), or on behalf of a
+/// [`Borrower`] ([`acquire_on_behalf_of`](Self::acquire_on_behalf_of)), which can hold at
+/// most one token and gives it back with
 /// [`release_on_behalf_of`](Self::release_on_behalf_of). Waiters are served in FIFO order
-/// and a returned token is handed directly to the first of them.
+/// and a returned token is handed directly to the first of them whose scope is not
+/// cancelled.
 ///
 /// The total can change at run time with [`set_total_tokens`](Self::set_total_tokens):
 /// raising it hands the new tokens to waiters in order; lowering it below the number
 /// borrowed takes nothing back, it only makes new borrowers wait until enough tokens came
-/// back. Share it by reference or behind an [`Arc`](std::sync::Arc).
+/// back. A total of zero is allowed (as in AnyIO 4): everyone waits until it is raised.
+///
+/// Acquiring is a full checkpoint, as in AnyIO: even when a token is free it yields once.
 ///
 /// # Examples
 ///
@@ -99,7 +104,7 @@ impl From<u64> for Borrower {
 /// use anyio_core::sync::CapacityLimiter;
 ///
 /// # anyio::run(async {
-/// let limiter = Arc::new(CapacityLimiter::new(2).unwrap());
+/// let limiter = Arc::new(CapacityLimiter::new(2));
 /// let busy = Arc::new(AtomicUsize::new(0));
 /// anyio::task_group(|tg| async move {
 ///     for _ in 0..8 {
@@ -118,8 +123,43 @@ impl From<u64> for Borrower {
 /// .unwrap();
 /// # }).unwrap();
 /// ```
+///
+/// Back-pressure in a spawn loop: take the token *before* spawning, with an owned guard that
+/// moves into the task, so the loop itself waits while the limit is reached:
+///
+/// ```
+/// use std::sync::Arc;
+/// use anyio_core::sync::CapacityLimiter;
+///
+/// # anyio::run(async {
+/// let limiter = Arc::new(CapacityLimiter::new(4));
+/// let l = limiter.clone();
+/// anyio::task_group(|tg| async move {
+///     for job in 0..100u32 {
+///         let token = l.clone().acquire_owned().await; // waits while 4 jobs run
+///         tg.spawn(async move {
+///             let _token = token; // given back when the job ends
+///             anyio::checkpoint().await;
+///             let _ = job;
+///             Ok(())
+///         })?;
+///     }
+///     Ok::<_, anyio::BoxError>(())
+/// })
+/// .await
+/// .unwrap();
+/// assert_eq!(limiter.borrowed_tokens(), 0);
+/// # }).unwrap();
+/// ```
 pub struct CapacityLimiter {
     state: Mutex<Tokens>,
+}
+
+/// A place in the limiter's line.
+#[derive(Debug)]
+struct Waiter {
+    borrower: Option<Borrower>,
+    scope: WaiterScope,
 }
 
 struct Tokens {
@@ -127,20 +167,21 @@ struct Tokens {
     borrowed: usize,
     holders: HashSet<Borrower>,
     waiting: HashSet<Borrower>,
-    /// Invariant: non-empty only while `borrowed >= total`.
-    queue: WaitQueue<Option<Borrower>>,
+    /// Invariant: holds a waiter whose scope is not cancelled only while
+    /// `borrowed >= total`. Tokens are free with waiters in line only when every one of
+    /// them was passed over, so a newcomer may take a free token.
+    queue: WaitQueue<Waiter>,
 }
 
 impl Tokens {
-    /// Hands free tokens to waiters in FIFO order.
+    /// Hands free tokens to waiters in FIFO order, passing over those whose scope is
+    /// cancelled.
     fn fill(&mut self, wakers: &mut WakeList) {
         while self.borrowed < self.total {
-            let Some(&borrower) = self.queue.front() else {
+            let Some((waker, waiter)) = self.queue.grant_first(|w| !w.scope.is_cancelled()) else {
                 break;
             };
-            let Some(waker) = self.queue.grant_front() else {
-                break;
-            };
+            let borrower = waiter.borrower;
             self.borrowed += 1;
             if let Some(borrower) = borrower {
                 self.waiting.remove(&borrower);
@@ -148,6 +189,23 @@ impl Tokens {
             }
             wakers.push(waker);
         }
+    }
+
+    /// Lends a free token to `borrower` (checked) without waiting.
+    fn take(&mut self, borrower: Option<Borrower>) -> Result<(), TryBorrowError> {
+        if let Some(b) = borrower {
+            if self.holders.contains(&b) || self.waiting.contains(&b) {
+                return Err(AlreadyBorrowed::default().into());
+            }
+        }
+        if self.borrowed >= self.total {
+            return Err(WouldBlock::default().into());
+        }
+        self.borrowed += 1;
+        if let Some(b) = borrower {
+            self.holders.insert(b);
+        }
+        Ok(())
     }
 
     /// Takes back a token, then hands it on if it is free.
@@ -175,44 +233,22 @@ impl fmt::Debug for CapacityLimiter {
 }
 
 impl CapacityLimiter {
-    /// A limiter with `total_tokens` tokens, none borrowed. `usize::MAX` means no limit.
+    /// A limiter with `total_tokens` tokens, none borrowed. `usize::MAX` means no limit;
+    /// zero means that every borrower waits until the total is raised.
     ///
     /// # Examples
     ///
     /// ```
     /// use anyio_core::sync::CapacityLimiter;
     ///
-    /// let limiter = CapacityLimiter::new(4).unwrap();
+    /// let limiter = CapacityLimiter::new(4);
     /// assert_eq!(limiter.available_tokens(), 4);
-    /// assert!(CapacityLimiter::new(0).is_err());
+    /// assert!(CapacityLimiter::new(0).try_acquire().is_err());
     /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidTokens`] when `total_tokens` is zero.
-    pub fn new(total_tokens: usize) -> Result<Self, InvalidTokens> {
-        NonZeroUsize::new(total_tokens)
-            .map(Self::with_tokens)
-            .ok_or_else(InvalidTokens::default)
-    }
-
-    /// A limiter with `total_tokens` tokens, none borrowed: [`new`](Self::new) for a count
-    /// that cannot be zero, so it cannot fail.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::num::NonZeroUsize;
-    /// use anyio_core::sync::CapacityLimiter;
-    ///
-    /// const FOUR: NonZeroUsize = NonZeroUsize::new(4).unwrap();
-    /// let limiter = CapacityLimiter::with_tokens(FOUR);
-    /// assert_eq!(limiter.total_tokens(), 4);
-    /// ```
-    pub fn with_tokens(total_tokens: NonZeroUsize) -> Self {
+    pub fn new(total_tokens: usize) -> Self {
         Self {
             state: Mutex::new(Tokens {
-                total: total_tokens.get(),
+                total: total_tokens,
                 borrowed: 0,
                 holders: HashSet::new(),
                 waiting: HashSet::new(),
@@ -226,7 +262,7 @@ impl CapacityLimiter {
     /// # Examples
     ///
     /// ```
-    /// let limiter = anyio_core::sync::CapacityLimiter::new(3).unwrap();
+    /// let limiter = anyio_core::sync::CapacityLimiter::new(3);
     /// assert_eq!(limiter.total_tokens(), 3);
     /// ```
     pub fn total_tokens(&self) -> usize {
@@ -234,30 +270,24 @@ impl CapacityLimiter {
     }
 
     /// Changes the total number of tokens. Raising it hands the new tokens to waiting tasks,
-    /// in the order they started waiting; lowering it below the number borrowed is allowed
-    /// and takes nothing back: new borrowers wait until enough tokens were returned.
+    /// in the order they started waiting; lowering it below the number borrowed (down to
+    /// zero) is allowed and takes nothing back: new borrowers wait until enough tokens were
+    /// returned.
     ///
     /// # Examples
     ///
     /// ```
-    /// let limiter = anyio_core::sync::CapacityLimiter::new(1).unwrap();
+    /// let limiter = anyio_core::sync::CapacityLimiter::new(1);
     /// let token = limiter.try_acquire().unwrap();
     /// assert!(limiter.try_acquire().is_err());
-    /// limiter.set_total_tokens(2).unwrap();
+    /// limiter.set_total_tokens(2);
     /// let second = limiter.try_acquire().unwrap();
-    /// limiter.set_total_tokens(1).unwrap();
+    /// limiter.set_total_tokens(1);
     /// assert_eq!(limiter.borrowed_tokens(), 2); // still borrowed
     /// assert_eq!(limiter.available_tokens(), 0);
     /// # drop((token, second));
     /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidTokens`] when `total_tokens` is zero; the total is unchanged.
-    pub fn set_total_tokens(&self, total_tokens: usize) -> Result<(), InvalidTokens> {
-        if total_tokens == 0 {
-            return Err(InvalidTokens::default());
-        }
+    pub fn set_total_tokens(&self, total_tokens: usize) {
         let mut wakers = WakeList::new();
         {
             let mut state = lock(&self.state);
@@ -265,7 +295,6 @@ impl CapacityLimiter {
             state.fill(&mut wakers);
         }
         wakers.wake_all();
-        Ok(())
     }
 
     /// How many tokens are borrowed (may exceed the total after it was lowered).
@@ -273,7 +302,7 @@ impl CapacityLimiter {
     /// # Examples
     ///
     /// ```
-    /// let limiter = anyio_core::sync::CapacityLimiter::new(3).unwrap();
+    /// let limiter = anyio_core::sync::CapacityLimiter::new(3);
     /// let _token = limiter.try_acquire().unwrap();
     /// assert_eq!(limiter.borrowed_tokens(), 1);
     /// ```
@@ -286,7 +315,7 @@ impl CapacityLimiter {
     /// # Examples
     ///
     /// ```
-    /// let limiter = anyio_core::sync::CapacityLimiter::new(3).unwrap();
+    /// let limiter = anyio_core::sync::CapacityLimiter::new(3);
     /// let _token = limiter.try_acquire().unwrap();
     /// assert_eq!(limiter.available_tokens(), 2);
     /// ```
@@ -297,14 +326,15 @@ impl CapacityLimiter {
 
     /// Waits for a token, borrowed anonymously: the guard gives it back when dropped.
     ///
-    /// Waiters are served in FIFO order. When a token is free this completes at once without
-    /// yielding.
+    /// Waiters are served in FIFO order. When a token is free this takes it at once and then
+    /// yields once, as a checkpoint that delivers no cancellation: the token is kept across
+    /// it.
     ///
     /// # Examples
     ///
     /// ```
     /// # anyio::run(async {
-    /// let limiter = anyio_core::sync::CapacityLimiter::new(1).unwrap();
+    /// let limiter = anyio_core::sync::CapacityLimiter::new(1);
     /// let token = limiter.acquire().await;
     /// assert_eq!(limiter.available_tokens(), 0);
     /// drop(token);
@@ -314,63 +344,75 @@ impl CapacityLimiter {
     ///
     /// # Cancel safety
     ///
-    /// An anyio checkpoint, and cancel safe: inside a cancelled scope it does not complete.
-    /// Dropping the future before it completes gives up its place in line; if a token had
-    /// already been handed to it, the token passes to the next waiter (or back to the
-    /// limiter), so it is never lost.
+    /// An anyio checkpoint, and cancel safe: inside a cancelled scope it takes nothing and
+    /// does not complete. A waiter whose scope is cancelled is passed over: the token goes to
+    /// the next waiter, or back to the limiter. A waiter that was handed a token before its
+    /// scope was cancelled keeps it and returns with the guard (the delivery rule). Dropping
+    /// the future in any other way (a `select!`) before it completes gives up its place in
+    /// line, and passes on a token it had been handed, so none is lost.
     pub fn acquire(&self) -> CapacityLimiterAcquire<'_> {
         CapacityLimiterAcquire {
             limiter: self,
-            waiter: None,
+            state: Acquiring::Start,
         }
     }
 
-    /// [`acquire`](Self::acquire) through an `Arc`: the guard owns a reference to the limiter,
-    /// so it can move into a spawned task — back-pressure for a spawn loop.
+    /// Like [`acquire`](Self::acquire), for a limiter behind an [`Arc`]: the guard owns a
+    /// reference, so it can move into another task (see the back-pressure example on
+    /// [`CapacityLimiter`]).
     ///
     /// # Examples
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use anyio_core::sync::CapacityLimiter;
     ///
     /// # anyio::run(async {
-    /// let limiter = Arc::new(CapacityLimiter::new(2).unwrap());
-    /// anyio::task_group(|tg| async move {
-    ///     for job in 0..10 {
-    ///         // Waits here while two jobs run: at most two children at a time.
-    ///         let token = limiter.clone().acquire_owned().await;
-    ///         tg.spawn(async move {
-    ///             let _token = token; // given back when the child ends
-    ///             anyio::sleep(std::time::Duration::from_millis(1)).await;
-    ///             Ok::<_, anyio::BoxError>(job)
-    ///         })?;
-    ///     }
-    ///     Ok::<_, anyio::BoxError>(())
-    /// })
-    /// .await
-    /// .unwrap();
+    /// let limiter = Arc::new(anyio_core::sync::CapacityLimiter::new(1));
+    /// let token = limiter.clone().acquire_owned().await;
+    /// std::thread::spawn(move || drop(token)).join().unwrap();
+    /// assert_eq!(limiter.borrowed_tokens(), 0);
     /// # }).unwrap();
     /// ```
     ///
     /// # Cancel safety
     ///
-    /// As [`acquire`](Self::acquire).
+    /// The same as [`acquire`](Self::acquire).
     pub fn acquire_owned(self: Arc<Self>) -> OwnedCapacityLimiterAcquire {
         OwnedCapacityLimiterAcquire {
             limiter: Some(self),
-            waiter: None,
+            state: Acquiring::Start,
         }
     }
 
-    /// [`try_acquire`](Self::try_acquire) through an `Arc`, with a guard that owns a
-    /// reference to the limiter.
+    /// Borrows a token anonymously if one is free now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let limiter = anyio_core::sync::CapacityLimiter::new(1);
+    /// let token = limiter.try_acquire().unwrap();
+    /// assert!(limiter.try_acquire().is_err());
+    /// # drop(token);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`WouldBlock`] when no token is free.
+    pub fn try_acquire(&self) -> Result<CapacityLimiterGuard<'_>, WouldBlock> {
+        match lock(&self.state).take(None) {
+            Ok(()) => Ok(CapacityLimiterGuard { limiter: self }),
+            Err(_) => Err(WouldBlock::default()),
+        }
+    }
+
+    /// Like [`try_acquire`](Self::try_acquire), for a limiter behind an [`Arc`].
     ///
     /// # Examples
     ///
     /// ```
     /// use std::sync::Arc;
-    /// let limiter = Arc::new(anyio_core::sync::CapacityLimiter::new(1).unwrap());
+    ///
+    /// let limiter = Arc::new(anyio_core::sync::CapacityLimiter::new(1));
     /// let token = limiter.clone().try_acquire_owned().unwrap();
     /// assert!(limiter.clone().try_acquire_owned().is_err());
     /// drop(token);
@@ -381,29 +423,9 @@ impl CapacityLimiter {
     ///
     /// [`WouldBlock`] when no token is free.
     pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedCapacityLimiterGuard, WouldBlock> {
-        match self.try_take(None) {
+        let taken = lock(&self.state).take(None);
+        match taken {
             Ok(()) => Ok(OwnedCapacityLimiterGuard { limiter: self }),
-            Err(_) => Err(WouldBlock::default()),
-        }
-    }
-
-    /// Borrows a token anonymously if one is free now and nobody waits.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let limiter = anyio_core::sync::CapacityLimiter::new(1).unwrap();
-    /// let token = limiter.try_acquire().unwrap();
-    /// assert!(limiter.try_acquire().is_err());
-    /// # drop(token);
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`WouldBlock`] when no token is free.
-    pub fn try_acquire(&self) -> Result<CapacityLimiterGuard<'_>, WouldBlock> {
-        match self.try_take(None) {
-            Ok(()) => Ok(CapacityLimiterGuard { limiter: self }),
             Err(_) => Err(WouldBlock::default()),
         }
     }
@@ -418,7 +440,7 @@ impl CapacityLimiter {
     /// use anyio_core::sync::{Borrower, CapacityLimiter};
     ///
     /// # anyio::run(async {
-    /// let limiter = CapacityLimiter::new(1).unwrap();
+    /// let limiter = CapacityLimiter::new(1);
     /// let worker = Borrower::new(1);
     /// limiter.acquire_on_behalf_of(worker).await.unwrap();
     /// assert!(limiter.acquire_on_behalf_of(worker).await.is_err()); // already holds one
@@ -429,7 +451,7 @@ impl CapacityLimiter {
     /// # Errors
     ///
     /// [`AlreadyBorrowed`] when `borrower` already holds a token of this limiter or waits for
-    /// one; checked when the future is first polled.
+    /// one; checked when the future is first polled outside a cancelled scope.
     ///
     /// # Cancel safety
     ///
@@ -439,18 +461,30 @@ impl CapacityLimiter {
         AcquireOnBehalfOf {
             limiter: self,
             borrower,
-            waiter: None,
+            state: Acquiring::Start,
+            mode: Mode::Checkpoint,
         }
     }
 
-    /// Lends a token to `borrower` if one is free now and nobody waits.
+    /// [`acquire_on_behalf_of`](Self::acquire_on_behalf_of) without the yield when a token
+    /// is free, for callers that suspend right afterwards anyway (a worker thread's start).
+    pub(crate) fn acquire_on_behalf_of_fast(&self, borrower: Borrower) -> AcquireOnBehalfOf<'_> {
+        AcquireOnBehalfOf {
+            limiter: self,
+            borrower,
+            state: Acquiring::Start,
+            mode: Mode::Fast,
+        }
+    }
+
+    /// Lends a token to `borrower` if one is free now.
     ///
     /// # Examples
     ///
     /// ```
     /// use anyio_core::sync::{Borrower, CapacityLimiter};
     ///
-    /// let limiter = CapacityLimiter::new(1).unwrap();
+    /// let limiter = CapacityLimiter::new(1);
     /// limiter.try_acquire_on_behalf_of(Borrower::new(1)).unwrap();
     /// assert!(limiter.try_acquire_on_behalf_of(Borrower::new(2)).is_err());
     /// ```
@@ -460,7 +494,7 @@ impl CapacityLimiter {
     /// [`TryBorrowError::AlreadyBorrowed`] when `borrower` already holds or waits for a token
     /// of this limiter, else [`TryBorrowError::WouldBlock`] when no token is free.
     pub fn try_acquire_on_behalf_of(&self, borrower: Borrower) -> Result<(), TryBorrowError> {
-        self.try_take(Some(borrower))
+        lock(&self.state).take(Some(borrower))
     }
 
     /// Gives back the token `borrower` holds; it goes to the first waiting task, if any.
@@ -470,7 +504,7 @@ impl CapacityLimiter {
     /// ```
     /// use anyio_core::sync::{Borrower, CapacityLimiter};
     ///
-    /// let limiter = CapacityLimiter::new(1).unwrap();
+    /// let limiter = CapacityLimiter::new(1);
     /// let worker = Borrower::new(1);
     /// limiter.try_acquire_on_behalf_of(worker).unwrap();
     /// limiter.release_on_behalf_of(worker).unwrap();
@@ -491,7 +525,7 @@ impl CapacityLimiter {
     /// ```
     /// use anyio_core::sync::{Borrower, CapacityLimiter};
     ///
-    /// let limiter = CapacityLimiter::new(3).unwrap();
+    /// let limiter = CapacityLimiter::new(3);
     /// let _token = limiter.try_acquire().unwrap();
     /// limiter.try_acquire_on_behalf_of(Borrower::new(1)).unwrap();
     /// let stats = limiter.statistics();
@@ -510,89 +544,101 @@ impl CapacityLimiter {
         }
     }
 
-    fn try_take(&self, borrower: Option<Borrower>) -> Result<(), TryBorrowError> {
-        let mut state = lock(&self.state);
-        if let Some(b) = borrower {
-            if state.holders.contains(&b) || state.waiting.contains(&b) {
-                return Err(AlreadyBorrowed::default().into());
-            }
-        }
-        if !state.queue.is_empty() || state.borrowed >= state.total {
-            return Err(WouldBlock::default().into());
-        }
-        state.borrowed += 1;
-        if let Some(b) = borrower {
-            state.holders.insert(b);
-        }
-        Ok(())
-    }
-
+    /// The one state machine behind every acquiring future (see [`Acquiring`]).
     fn poll_take(
         &self,
         borrower: Option<Borrower>,
-        waiter: &mut Option<Key>,
+        state: &mut Acquiring,
+        mode: Mode,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), AlreadyBorrowed>> {
-        // A cancelled caller takes no token, unless one was handed to it before the
-        // cancellation reached it: it keeps that one (DESIGN.md's delivery rule).
-        if is_cancelled()
-            && !waiter
-                .as_ref()
-                .is_some_and(|key| lock(&self.state).queue.is_granted(key))
-        {
+        match std::mem::replace(state, Acquiring::Done) {
+            Acquiring::Done => panic!("a capacity limiter acquisition polled after it completed"),
+            // Taken before any cancellation could reach it: kept.
+            Acquiring::Yielded => Poll::Ready(Ok(())),
+            Acquiring::Queued(key) => self.poll_queued(key, state, cx).map(Ok),
+            Acquiring::Start => {
+                if context::is_cancelled() {
+                    *state = Acquiring::Start;
+                    return Poll::Pending;
+                }
+                let mut tokens = lock(&self.state);
+                match tokens.take(borrower) {
+                    Ok(()) => {
+                        drop(tokens);
+                        return state.took(mode, cx).map(Ok);
+                    }
+                    Err(TryBorrowError::AlreadyBorrowed(e)) => return Poll::Ready(Err(e)),
+                    Err(TryBorrowError::WouldBlock(_)) => {}
+                }
+                if let Some(b) = borrower {
+                    tokens.waiting.insert(b);
+                }
+                let waiter = Waiter {
+                    borrower,
+                    scope: WaiterScope::current(),
+                };
+                *state = Acquiring::Queued(tokens.queue.push(waiter, cx.waker()));
+                Poll::Pending
+            }
+        }
+    }
+
+    fn poll_queued(&self, key: Key, state: &mut Acquiring, cx: &mut Context<'_>) -> Poll<()> {
+        let mut tokens = lock(&self.state);
+        // Handed over before any cancellation reached this waiter: it keeps the token (the
+        // delivery rule), so this comes before the cancel check. `fill` already counted the
+        // token and recorded the borrower.
+        if tokens.queue.poll(&key, cx.waker()) {
+            tokens.queue.leave(key);
+            return Poll::Ready(());
+        }
+        if context::is_cancelled() {
+            // Stays in line, passed over by `fill`, until the scope drops the future.
+            *state = Acquiring::Queued(key);
             return Poll::Pending;
         }
-        if let Some(key) = waiter.take() {
-            let mut state = lock(&self.state);
-            if state.queue.poll(&key, cx.waker()) {
-                // `fill` already counted the token and recorded the borrower.
-                state.queue.leave(key);
-                return Poll::Ready(Ok(()));
+        tokens.queue.payload_mut(&key).scope.refresh();
+        // Free while in line only if every waiter was passed over: this one can take it.
+        if tokens.borrowed < tokens.total {
+            let (_, waiter) = tokens.queue.leave(key);
+            tokens.borrowed += 1;
+            if let Some(b) = waiter.borrower {
+                tokens.waiting.remove(&b);
+                tokens.holders.insert(b);
             }
-            *waiter = Some(key);
-            return Poll::Pending;
+            return Poll::Ready(());
         }
-        match self.try_take(borrower) {
-            Ok(()) => return Poll::Ready(Ok(())),
-            Err(TryBorrowError::AlreadyBorrowed(e)) => return Poll::Ready(Err(e)),
-            Err(TryBorrowError::WouldBlock(_)) => {}
-        }
-        let mut state = lock(&self.state);
-        // Tokens may have come back between `try_take` and here.
-        if state.queue.is_empty() && state.borrowed < state.total {
-            state.borrowed += 1;
-            if let Some(b) = borrower {
-                state.holders.insert(b);
-            }
-            return Poll::Ready(Ok(()));
-        }
-        if let Some(b) = borrower {
-            state.waiting.insert(b);
-        }
-        *waiter = Some(state.queue.push(borrower, cx.waker()));
+        *state = Acquiring::Queued(key);
         Poll::Pending
     }
 
-    fn abandon(&self, waiter: &mut Option<Key>) {
-        let Some(key) = waiter.take() else {
-            return;
-        };
+    fn abandon(&self, state: &mut Acquiring, borrower: Option<Borrower>) {
         let mut wakers = WakeList::new();
-        {
-            let mut state = lock(&self.state);
-            let (left, borrower) = state.queue.leave(key);
-            match left {
-                Left::Queued => {
-                    if let Some(b) = borrower {
-                        state.waiting.remove(&b);
+        match std::mem::replace(state, Acquiring::Done) {
+            Acquiring::Queued(key) => {
+                let mut tokens = lock(&self.state);
+                let (left, waiter) = tokens.queue.leave(key);
+                match left {
+                    Left::Queued => {
+                        if let Some(b) = waiter.borrower {
+                            tokens.waiting.remove(&b);
+                        }
+                    }
+                    Left::Granted => {
+                        wakers = tokens
+                            .give_back(waiter.borrower)
+                            .expect("a granted borrower holds its token");
                     }
                 }
-                Left::Granted => {
-                    wakers = state
-                        .give_back(borrower)
-                        .expect("a granted borrower holds its token");
-                }
             }
+            // Dropped during its yield by a foreign `select!` or `drop`: it holds a token.
+            Acquiring::Yielded => {
+                wakers = lock(&self.state)
+                    .give_back(borrower)
+                    .expect("a borrower that took a token holds it");
+            }
+            Acquiring::Start | Acquiring::Done => {}
         }
         wakers.wake_all();
     }
@@ -609,7 +655,7 @@ impl CapacityLimiter {
 /// # Examples
 ///
 /// ```
-/// let stats = anyio_core::sync::CapacityLimiter::new(2).unwrap().statistics();
+/// let stats = anyio_core::sync::CapacityLimiter::new(2).statistics();
 /// assert_eq!((stats.borrowed_tokens, stats.total_tokens), (0, 2));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -633,7 +679,7 @@ pub struct CapacityLimiterStatistics {
 /// ```
 /// use anyio_core::sync::{CapacityLimiter, CapacityLimiterGuard};
 ///
-/// let limiter = CapacityLimiter::new(1).unwrap();
+/// let limiter = CapacityLimiter::new(1);
 /// let token: CapacityLimiterGuard<'_> = limiter.try_acquire().unwrap();
 /// drop(token);
 /// assert_eq!(limiter.borrowed_tokens(), 0);
@@ -657,6 +703,39 @@ impl Drop for CapacityLimiterGuard<'_> {
     }
 }
 
+/// A token of a [`CapacityLimiter`] behind an [`Arc`], borrowed anonymously; dropping it
+/// gives the token back. From [`CapacityLimiter::acquire_owned`] and
+/// [`CapacityLimiter::try_acquire_owned`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use anyio_core::sync::{CapacityLimiter, OwnedCapacityLimiterGuard};
+///
+/// let limiter = Arc::new(CapacityLimiter::new(1));
+/// let token: OwnedCapacityLimiterGuard = limiter.clone().try_acquire_owned().unwrap();
+/// drop(token);
+/// assert_eq!(limiter.borrowed_tokens(), 0);
+/// ```
+#[must_use = "the token is given back as soon as the guard is dropped"]
+pub struct OwnedCapacityLimiterGuard {
+    limiter: Arc<CapacityLimiter>,
+}
+
+impl fmt::Debug for OwnedCapacityLimiterGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedCapacityLimiterGuard")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for OwnedCapacityLimiterGuard {
+    fn drop(&mut self) {
+        let _ = self.limiter.release(None);
+    }
+}
+
 /// The future returned by [`CapacityLimiter::acquire`].
 ///
 /// # Examples
@@ -665,11 +744,15 @@ impl Drop for CapacityLimiterGuard<'_> {
 /// use anyio_core::sync::{CapacityLimiter, CapacityLimiterAcquire};
 ///
 /// # anyio::run(async {
-/// let limiter = CapacityLimiter::new(1).unwrap();
+/// let limiter = CapacityLimiter::new(1);
 /// let acquire: CapacityLimiterAcquire<'_> = limiter.acquire();
 /// let _token = acquire.await;
 /// # }).unwrap();
 /// ```
+///
+/// # Panics
+///
+/// When polled again after it completed.
 ///
 /// # Cancel safety
 ///
@@ -678,7 +761,7 @@ impl Drop for CapacityLimiterGuard<'_> {
 #[derive(Debug)]
 pub struct CapacityLimiterAcquire<'a> {
     limiter: &'a CapacityLimiter,
-    waiter: Option<Key>,
+    state: Acquiring,
 }
 
 impl<'a> Future for CapacityLimiterAcquire<'a> {
@@ -686,7 +769,10 @@ impl<'a> Future for CapacityLimiterAcquire<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CapacityLimiterGuard<'a>> {
         let this = &mut *self;
-        match this.limiter.poll_take(None, &mut this.waiter, cx) {
+        match this
+            .limiter
+            .poll_take(None, &mut this.state, Mode::Checkpoint, cx)
+        {
             Poll::Pending => Poll::Pending,
             // Only a named borrower can have borrowed already.
             Poll::Ready(_) => Poll::Ready(CapacityLimiterGuard {
@@ -698,40 +784,7 @@ impl<'a> Future for CapacityLimiterAcquire<'a> {
 
 impl Drop for CapacityLimiterAcquire<'_> {
     fn drop(&mut self) {
-        self.limiter.abandon(&mut self.waiter);
-    }
-}
-
-/// A token of a [`CapacityLimiter`] that owns a reference to it, from
-/// [`CapacityLimiter::acquire_owned`]; dropping it gives the token back.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use anyio_core::sync::{CapacityLimiter, OwnedCapacityLimiterGuard};
-///
-/// let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
-/// let token: OwnedCapacityLimiterGuard = limiter.clone().try_acquire_owned().unwrap();
-/// std::thread::spawn(move || drop(token)).join().unwrap();
-/// assert_eq!(limiter.borrowed_tokens(), 0);
-/// ```
-#[must_use = "the token is given back as soon as the guard is dropped"]
-pub struct OwnedCapacityLimiterGuard {
-    limiter: Arc<CapacityLimiter>,
-}
-
-impl fmt::Debug for OwnedCapacityLimiterGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedCapacityLimiterGuard")
-            .field("limiter", &self.limiter)
-            .finish()
-    }
-}
-
-impl Drop for OwnedCapacityLimiterGuard {
-    fn drop(&mut self) {
-        let _ = self.limiter.release(None);
+        self.limiter.abandon(&mut self.state, None);
     }
 }
 
@@ -744,8 +797,7 @@ impl Drop for OwnedCapacityLimiterGuard {
 /// use anyio_core::sync::{CapacityLimiter, OwnedCapacityLimiterAcquire};
 ///
 /// # anyio::run(async {
-/// let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
-/// let acquire: OwnedCapacityLimiterAcquire = limiter.acquire_owned();
+/// let acquire: OwnedCapacityLimiterAcquire = Arc::new(CapacityLimiter::new(1)).acquire_owned();
 /// let _token = acquire.await;
 /// # }).unwrap();
 /// ```
@@ -761,7 +813,7 @@ impl Drop for OwnedCapacityLimiterGuard {
 #[derive(Debug)]
 pub struct OwnedCapacityLimiterAcquire {
     limiter: Option<Arc<CapacityLimiter>>,
-    waiter: Option<Key>,
+    state: Acquiring,
 }
 
 impl Future for OwnedCapacityLimiterAcquire {
@@ -773,8 +825,12 @@ impl Future for OwnedCapacityLimiterAcquire {
             .limiter
             .as_ref()
             .expect("`OwnedCapacityLimiterAcquire` polled after completion");
-        // Only a named borrower can have borrowed already.
-        let _ = std::task::ready!(limiter.poll_take(None, &mut this.waiter, cx));
+        if limiter
+            .poll_take(None, &mut this.state, Mode::Checkpoint, cx)
+            .is_pending()
+        {
+            return Poll::Pending;
+        }
         let limiter = this.limiter.take().expect("checked above");
         Poll::Ready(OwnedCapacityLimiterGuard { limiter })
     }
@@ -783,7 +839,7 @@ impl Future for OwnedCapacityLimiterAcquire {
 impl Drop for OwnedCapacityLimiterAcquire {
     fn drop(&mut self) {
         if let Some(limiter) = &self.limiter {
-            limiter.abandon(&mut self.waiter);
+            limiter.abandon(&mut self.state, None);
         }
     }
 }
@@ -796,7 +852,7 @@ impl Drop for OwnedCapacityLimiterAcquire {
 /// use anyio_core::sync::{AcquireOnBehalfOf, Borrower, CapacityLimiter};
 ///
 /// # anyio::run(async {
-/// let limiter = CapacityLimiter::new(1).unwrap();
+/// let limiter = CapacityLimiter::new(1);
 /// let acquire: AcquireOnBehalfOf<'_> = limiter.acquire_on_behalf_of(Borrower::new(1));
 /// acquire.await.unwrap();
 /// # }).unwrap();
@@ -806,6 +862,10 @@ impl Drop for OwnedCapacityLimiterAcquire {
 ///
 /// [`AlreadyBorrowed`]: see [`CapacityLimiter::acquire_on_behalf_of`].
 ///
+/// # Panics
+///
+/// When polled again after it completed.
+///
 /// # Cancel safety
 ///
 /// Cancel safe: see [`CapacityLimiter::acquire_on_behalf_of`].
@@ -814,7 +874,8 @@ impl Drop for OwnedCapacityLimiterAcquire {
 pub struct AcquireOnBehalfOf<'a> {
     limiter: &'a CapacityLimiter,
     borrower: Borrower,
-    waiter: Option<Key>,
+    state: Acquiring,
+    mode: Mode,
 }
 
 impl Future for AcquireOnBehalfOf<'_> {
@@ -823,13 +884,13 @@ impl Future for AcquireOnBehalfOf<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         this.limiter
-            .poll_take(Some(this.borrower), &mut this.waiter, cx)
+            .poll_take(Some(this.borrower), &mut this.state, this.mode, cx)
     }
 }
 
 impl Drop for AcquireOnBehalfOf<'_> {
     fn drop(&mut self) {
-        self.limiter.abandon(&mut self.waiter);
+        self.limiter.abandon(&mut self.state, Some(self.borrower));
     }
 }
 
@@ -845,7 +906,7 @@ mod tests {
 
     #[test]
     fn a_granted_borrower_dropped_passes_the_token_on() {
-        let limiter = CapacityLimiter::new(1).unwrap();
+        let limiter = CapacityLimiter::new(1);
         let held = limiter.try_acquire().unwrap();
         let (first, second) = (Borrower::new(1), Borrower::new(2));
         let mut a = limiter.acquire_on_behalf_of(first);
@@ -868,17 +929,17 @@ mod tests {
 
     #[test]
     fn raising_the_total_grants_in_order_and_lowering_takes_nothing_back() {
-        let limiter = CapacityLimiter::new(1).unwrap();
+        let limiter = CapacityLimiter::new(1);
         let held = limiter.try_acquire().unwrap();
         let mut waiting: Vec<_> = (0..3).map(|_| limiter.acquire()).collect();
         for w in &mut waiting {
             assert!(poll(w).is_pending());
         }
-        limiter.set_total_tokens(3).unwrap();
+        limiter.set_total_tokens(3);
         let polled: Vec<_> = waiting.iter_mut().map(poll).collect();
         let ready: Vec<_> = polled.iter().map(Poll::is_ready).collect();
         assert_eq!(ready, [true, true, false]);
-        limiter.set_total_tokens(1).unwrap();
+        limiter.set_total_tokens(1);
         assert_eq!(limiter.borrowed_tokens(), 3);
         drop(held);
         assert!(poll(&mut waiting[2]).is_pending(), "still 2 borrowed of 1");

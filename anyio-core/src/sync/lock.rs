@@ -6,8 +6,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use super::acquiring::{Acquiring, Mode};
 use super::error::{NotLocked, WouldBlock};
-use super::permits::{Acquiring, Permits};
+use super::permits::Permits;
 
 /// A fair mutual-exclusion lock for tasks: one holder at a time, others served in the order
 /// they started waiting.
@@ -19,6 +20,15 @@ use super::permits::{Acquiring, Permits};
 ///
 /// Share it by reference or behind an [`Arc`]; [`acquire_owned`](Self::acquire_owned) gives
 /// a guard that keeps the `Arc` alive, for guards that move into another task.
+///
+/// The lock belongs to the guard, not to a task: it is not reentrant, and acquiring it again
+/// while holding it waits for that guard (AnyIO, which tracks the owning task, raises an
+/// error instead).
+///
+/// [`acquire`](Self::acquire) is a full checkpoint, as in AnyIO: even uncontended it yields
+/// once, so that a task taking the lock in a loop lets others run. A lock built with
+/// [`fast_acquire(true)`](Self::fast_acquire) skips that yield (AnyIO's
+/// `Lock(fast_acquire=True)`), for speed, at the price of a loop that may never yield.
 ///
 /// # Examples
 ///
@@ -65,6 +75,7 @@ impl fmt::Debug for Lock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Lock")
             .field("locked", &self.locked())
+            .field("fast_acquire", &self.fast_acquire)
             .finish_non_exhaustive()
     }
 }
@@ -85,33 +96,41 @@ impl Lock {
         }
     }
 
-    /// With `fast_acquire`, taking the lock uncontended completes without yielding to other
-    /// tasks (AnyIO's `Lock(fast_acquire=True)`): faster, but a task that takes and releases
-    /// the lock in a loop with no other checkpoint starves the others. Without it (the
-    /// default), an uncontended acquire is a full checkpoint, as in AnyIO and Trio: it takes
-    /// the lock at once, then yields once, cancel-shielded, holding it.
+    /// With `true`, an uncontended [`acquire`](Self::acquire) takes the lock without yielding
+    /// (AnyIO's `Lock(fast_acquire=True)`): one atomic operation and no trip through the
+    /// scheduler. It still does not complete inside a cancelled scope. A task that takes the
+    /// lock in a loop with no other checkpoint then never lets other tasks run; use it where
+    /// the code around the lock yields anyway.
     ///
     /// # Examples
     ///
     /// ```
-    /// # anyio::run(async {
-    /// let lock = anyio_core::sync::Lock::new().fast_acquire(true);
-    /// let guard = lock.acquire().await; // no yield: nobody else held it
+    /// use std::future::Future;
+    /// use std::pin::pin;
+    /// use std::task::{Context, Waker};
+    /// use anyio_core::sync::Lock;
+    ///
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let fast = Lock::new().fast_acquire(true);
+    /// assert!(pin!(fast.acquire()).poll(&mut cx).is_ready()); // no yield
+    ///
+    /// let lock = Lock::new();
+    /// let mut acquire = pin!(lock.acquire());
+    /// assert!(acquire.as_mut().poll(&mut cx).is_pending()); // taken, then one yield
     /// assert!(lock.locked());
-    /// # drop(guard);
-    /// # }).unwrap();
+    /// assert!(acquire.poll(&mut cx).is_ready());
     /// ```
-    #[must_use]
-    pub fn fast_acquire(mut self, fast_acquire: bool) -> Self {
-        self.fast_acquire = fast_acquire;
+    pub fn fast_acquire(mut self, fast: bool) -> Self {
+        self.fast_acquire = fast;
         self
     }
 
     /// Waits for the lock, then holds it until the returned guard is dropped.
     ///
     /// Waiters are served in FIFO order. Uncontended, this takes the lock at once (one atomic
-    /// operation) and then yields once while holding it, unless the lock was made with
-    /// [`fast_acquire`](Self::fast_acquire).
+    /// operation) and then yields once, as a checkpoint that delivers no cancellation: the lock
+    /// is kept across it. A lock built with [`fast_acquire(true)`](Self::fast_acquire) does
+    /// not yield.
     ///
     /// # Examples
     ///
@@ -127,15 +146,18 @@ impl Lock {
     ///
     /// # Cancel safety
     ///
-    /// An anyio checkpoint, and cancel safe: inside a cancelled scope it does not complete,
-    /// unless the lock was handed to it before the cancellation reached it (then it returns
-    /// the guard). Dropping the future before it completes gives up its place in line; if the
-    /// lock had already been handed to it, the lock passes to the next waiter (or is
-    /// released), so it is never lost.
+    /// An anyio checkpoint, and cancel safe: inside a cancelled scope it takes nothing and
+    /// does not complete. A waiter whose scope is cancelled is passed over: the lock goes to
+    /// the next waiter instead. A waiter that was handed the lock before its scope was
+    /// cancelled keeps it and returns with the guard (the delivery rule); its next checkpoint
+    /// is where the cancellation lands. Dropping the future in any other way (a `select!`)
+    /// before it completes gives up its place in line, and passes on a lock it had been
+    /// handed, so the lock is never lost.
     pub fn acquire(&self) -> LockAcquire<'_> {
         LockAcquire {
             lock: self,
-            waiter: Acquiring::default(),
+            state: Acquiring::Start,
+            mode: self.mode(),
         }
     }
 
@@ -159,9 +181,11 @@ impl Lock {
     ///
     /// The same as [`acquire`](Self::acquire).
     pub fn acquire_owned(self: Arc<Self>) -> OwnedLockAcquire {
+        let mode = self.mode();
         OwnedLockAcquire {
             lock: Some(self),
-            waiter: Acquiring::default(),
+            state: Acquiring::Start,
+            mode,
         }
     }
 
@@ -268,21 +292,22 @@ impl Lock {
         }
     }
 
-    /// An acquire that never yields once the lock is free: for a condition's wait, which has
-    /// been through its checkpoint already.
-    pub(crate) fn reacquire(&self) -> LockAcquire<'_> {
+    /// An acquisition that no cancellation stops and no grant passes over: a notified
+    /// condition waiter getting its lock back.
+    pub(crate) fn acquire_shielded(&self) -> LockAcquire<'_> {
         LockAcquire {
             lock: self,
-            waiter: Acquiring::without_yield(),
+            state: Acquiring::Start,
+            mode: Mode::Shielded,
         }
     }
 
-    pub(crate) fn poll_acquire(&self, waiter: &mut Acquiring, cx: &mut Context<'_>) -> Poll<()> {
-        self.permits.poll_checkpoint(waiter, self.fast_acquire, cx)
-    }
-
-    pub(crate) fn abandon(&self, waiter: &mut Acquiring) {
-        self.permits.abandon_acquiring(waiter);
+    fn mode(&self) -> Mode {
+        if self.fast_acquire {
+            Mode::Fast
+        } else {
+            Mode::Checkpoint
+        }
     }
 
     /// Releases for a guard. Fails only if someone released the lock explicitly while the
@@ -390,6 +415,10 @@ impl Drop for OwnedLockGuard {
 /// # }).unwrap();
 /// ```
 ///
+/// # Panics
+///
+/// When polled again after it completed.
+///
 /// # Cancel safety
 ///
 /// Cancel safe: see [`Lock::acquire`].
@@ -397,7 +426,8 @@ impl Drop for OwnedLockGuard {
 #[derive(Debug)]
 pub struct LockAcquire<'a> {
     lock: &'a Lock,
-    waiter: Acquiring,
+    state: Acquiring,
+    mode: Mode,
 }
 
 impl<'a> Future for LockAcquire<'a> {
@@ -405,14 +435,17 @@ impl<'a> Future for LockAcquire<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a>> {
         let this = &mut *self;
-        ready!(this.lock.poll_acquire(&mut this.waiter, cx));
+        ready!(this
+            .lock
+            .permits
+            .poll_acquire(&mut this.state, this.mode, cx));
         Poll::Ready(LockGuard { lock: this.lock })
     }
 }
 
 impl Drop for LockAcquire<'_> {
     fn drop(&mut self) {
-        self.lock.abandon(&mut self.waiter);
+        self.lock.permits.abandon(&mut self.state);
     }
 }
 
@@ -441,7 +474,8 @@ impl Drop for LockAcquire<'_> {
 #[derive(Debug)]
 pub struct OwnedLockAcquire {
     lock: Option<Arc<Lock>>,
-    waiter: Acquiring,
+    state: Acquiring,
+    mode: Mode,
 }
 
 impl Future for OwnedLockAcquire {
@@ -453,7 +487,7 @@ impl Future for OwnedLockAcquire {
             .lock
             .as_ref()
             .expect("`OwnedLockAcquire` polled after completion");
-        ready!(lock.poll_acquire(&mut this.waiter, cx));
+        ready!(lock.permits.poll_acquire(&mut this.state, this.mode, cx));
         let lock = this.lock.take().expect("checked above");
         Poll::Ready(OwnedLockGuard { lock })
     }
@@ -462,7 +496,7 @@ impl Future for OwnedLockAcquire {
 impl Drop for OwnedLockAcquire {
     fn drop(&mut self) {
         if let Some(lock) = &self.lock {
-            lock.abandon(&mut self.waiter);
+            lock.permits.abandon(&mut self.state);
         }
     }
 }

@@ -8,16 +8,27 @@
 //! - **Handed over**: what a waiter waits for (the lock, a unit, a token, a notification) is
 //!   given directly to the first waiter on release, so a task that arrives later cannot grab
 //!   it first.
-//! - **Checkpoints**: every wait is an anyio checkpoint. Inside a cancelled scope it does not
-//!   complete, and the scope drops it.
-//! - **Nothing lost to cancellation**: a waiting future dropped (cancelled) before it was
-//!   handed anything just leaves the line; one dropped after the hand-over but before it
-//!   returned passes what it was given to the next waiter, or back to the primitive.
+//! - **Checkpoints**: every wait is an anyio checkpoint. Inside a cancelled scope it takes
+//!   nothing and does not complete, and the scope drops it. As in AnyIO, acquiring a
+//!   [`Lock`], [`Semaphore`] or [`CapacityLimiter`] is a full checkpoint even when nobody
+//!   else holds it: it takes what it acquires at once, then yields once (a yield that
+//!   delivers no cancellation, so what it took is kept). `fast_acquire(true)` on a `Lock`,
+//!   `Mutex` or `Semaphore` skips that yield, as AnyIO's `fast_acquire=True`.
+//! - **The delivery rule** (DESIGN.md section 4): a waiter that was handed what it waits for
+//!   keeps it, even when its scope is cancelled before it runs again: the wait returns, and
+//!   the cancellation lands at the next checkpoint. And what is exclusive (a lock, a unit, a
+//!   token, a [`Condition::notify`]) is only ever handed to a waiter that can use it: a
+//!   waiter whose scope is already cancelled is passed over, for the next one in line or back
+//!   to the primitive. [`Event::set`] likewise wakes only the waiters that can still return.
+//! - **Nothing lost to other drops**: a waiting future dropped in any other way (a foreign
+//!   `select!`) before it was handed anything just leaves the line; one dropped after the
+//!   hand-over but before it returned passes what it was given to the next waiter, or back
+//!   to the primitive.
 //! - Holding is a **guard** that releases on drop; `try_*` twins never wait and fail with
 //!   [`WouldBlock`]; misuse of the explicit AnyIO-style operations (releasing what is not
-//!   held, borrowing twice, zero tokens) is a typed error.
-//! - Uncontended, acquiring and releasing a [`Lock`] or a [`Semaphore`] is one atomic
-//!   operation each: no locking, no allocation, no waking.
+//!   held, borrowing twice) is a typed error.
+//! - Uncontended, taking and releasing a [`Lock`] or a [`Semaphore`] is one atomic
+//!   operation each: no locking and no allocation.
 //!
 //! The primitives are plain values: share them by reference, or behind an
 //! [`Arc`](std::sync::Arc) with tasks that must be `'static`.
@@ -57,6 +68,7 @@
 //! # }).unwrap();
 //! ```
 
+mod acquiring;
 mod condition;
 mod error;
 mod event;
@@ -65,6 +77,7 @@ mod lock;
 mod mutex;
 mod permits;
 mod semaphore;
+mod waiter_scope;
 mod waiters;
 
 #[cfg(all(test, loom))]
@@ -75,8 +88,8 @@ pub use condition::{
     ConditionWaitFor,
 };
 pub use error::{
-    AlreadyBorrowed, InvalidTokens, NotBorrowed, NotLocked, SemaphoreFull, TryBorrowError,
-    ValueAboveMax, WouldBlock,
+    AlreadyBorrowed, NotBorrowed, NotLocked, SemaphoreFull, TryBorrowError, ValueAboveMax,
+    WouldBlock,
 };
 pub use event::{Event, EventStatistics, EventWait};
 pub use limiter::{
@@ -122,6 +135,8 @@ mod tests {
         send_sync::<CapacityLimiterAcquire<'_>>();
         send_sync::<CapacityLimiterGuard<'_>>();
         send_sync::<AcquireOnBehalfOf<'_>>();
+        send_sync::<OwnedCapacityLimiterAcquire>();
+        send_sync::<OwnedCapacityLimiterGuard>();
         send_sync::<TryBorrowError>();
     }
 }

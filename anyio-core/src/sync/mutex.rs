@@ -72,8 +72,26 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// With `true`, an uncontended [`lock`](Self::lock) takes the lock without yielding, as
+    /// [`Lock::fast_acquire`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let mutex = anyio_core::sync::Mutex::new(1).fast_acquire(true);
+    /// *mutex.lock().await += 1;
+    /// assert_eq!(mutex.into_inner(), 2);
+    /// # }).unwrap();
+    /// ```
+    pub fn fast_acquire(mut self, fast: bool) -> Self {
+        self.lock = self.lock.fast_acquire(fast);
+        self
+    }
+
     /// Waits for exclusive access to the data, in FIFO order; the guard releases it when
-    /// dropped.
+    /// dropped. Like [`Lock::acquire`], it yields once even when uncontended, unless the
+    /// mutex was built with [`fast_acquire(true)`](Self::fast_acquire).
     ///
     /// # Examples
     ///

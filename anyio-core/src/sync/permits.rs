@@ -4,22 +4,28 @@
 //!
 //! The atomic `state` holds the available permits shifted left by one, and a `QUEUED` bit
 //! that is set exactly while the wait queue is non-empty (it only changes under the queue's
-//! mutex). Two rules make the fast paths fair and lossless:
+//! mutex). Three rules make the fast paths fair and lossless:
 //!
-//! - permits are never available while someone waits: a release that finds `QUEUED` set
-//!   takes the mutex and hands its permit to the first waiter instead of counting it, so a
-//!   newcomer's compare-and-swap on the count cannot overtake the line;
+//! - permits are never counted while a waiter that can take one waits: a release that finds
+//!   `QUEUED` set takes the mutex and hands its permit to the first waiter whose scope is not
+//!   cancelled (see [`waiter_scope`](super::waiter_scope)), so a newcomer's compare-and-swap
+//!   on the count cannot overtake the line. Only when every waiter was passed over is the
+//!   permit counted, for whoever comes first (a passed-over waiter whose scope was shielded
+//!   meanwhile takes it from the count when it is polled);
+//! - a waiter that was handed a permit keeps it, cancelled or not (the delivery rule);
 //! - a waiter dropped after being handed a permit passes it on exactly like a release.
 //!
-//! Uncontended, acquiring is one compare-and-swap and releasing another; neither locks,
-//! allocates or wakes.
+//! Uncontended, acquiring is one compare-and-swap and releasing another; neither locks nor
+//! allocates. AnyIO's default acquisition then yields once (see [`Mode`]).
 
 use std::task::{Context, Poll, Waker};
 
+use super::acquiring::{Acquiring, Mode};
+use super::waiter_scope::WaiterScope;
 use super::waiters::{lock, Key, Left, WaitQueue};
 use crate::context;
 use crate::loom::atomic::{AtomicUsize, Ordering};
-use crate::loom::Mutex;
+use crate::loom::{Mutex, MutexGuard};
 
 const QUEUED: usize = 1;
 const ONE: usize = 2;
@@ -31,31 +37,11 @@ pub(crate) const MAX_PERMITS: usize = usize::MAX >> 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AtMax;
 
-/// Where an acquire future is: in line, or holding a permit taken uncontended while it
-/// yields once (AnyIO's acquire without `fast_acquire`).
-#[derive(Debug, Default)]
-pub(crate) struct Acquiring {
-    waiter: Option<Key>,
-    yielding: bool,
-    /// Never yields after an uncontended take: the caller has just been through a checkpoint
-    /// (a condition's wait reacquiring its lock).
-    no_yield: bool,
-}
-
-impl Acquiring {
-    pub(crate) fn without_yield() -> Self {
-        Self {
-            no_yield: true,
-            ..Self::default()
-        }
-    }
-}
-
 #[derive(Debug)]
 pub(crate) struct Permits {
     state: AtomicUsize,
     max: usize,
-    waiters: Mutex<WaitQueue>,
+    waiters: Mutex<WaitQueue<WaiterScope>>,
 }
 
 impl Permits {
@@ -78,7 +64,7 @@ impl Permits {
         lock(&self.waiters).len()
     }
 
-    /// Takes a permit if one is available (never while others wait).
+    /// Takes a permit if one is available (never while a waiter that can take it waits).
     pub(crate) fn try_acquire(&self) -> bool {
         let mut state = self.state.load(Ordering::Relaxed);
         while state >= ONE {
@@ -95,101 +81,124 @@ impl Permits {
         false
     }
 
-    /// Takes a permit, or joins the line and collects the permit handed over later. `waiter`
-    /// is the caller's place in line; a future that gives up must pass it to
+    /// Takes a permit, or joins the line and collects the permit handed over later. `state`
+    /// is the caller's progress; a future that gives up must pass it to
     /// [`abandon`](Self::abandon).
-    pub(crate) fn poll_acquire(&self, waiter: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<()> {
-        if let Some(key) = waiter.take() {
-            let mut queue = lock(&self.waiters);
-            if queue.poll(&key, cx.waker()) {
-                queue.leave(key);
-                return Poll::Ready(());
+    ///
+    /// # Panics
+    ///
+    /// When polled again after it completed.
+    pub(crate) fn poll_acquire(
+        &self,
+        state: &mut Acquiring,
+        mode: Mode,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        match std::mem::replace(state, Acquiring::Done) {
+            Acquiring::Done => panic!("an acquisition was polled after it completed"),
+            // Taken before any cancellation could reach it: kept.
+            Acquiring::Yielded => Poll::Ready(()),
+            Acquiring::Queued(key) => self.poll_queued(key, state, mode, cx),
+            Acquiring::Start => {
+                if mode != Mode::Shielded && context::is_cancelled() {
+                    *state = Acquiring::Start;
+                    return Poll::Pending;
+                }
+                if self.try_acquire() {
+                    return state.took(mode, cx);
+                }
+                self.join_line(state, mode, cx)
             }
-            *waiter = Some(key);
-            return Poll::Pending;
         }
-        if self.try_acquire() {
-            return Poll::Ready(());
-        }
+    }
+
+    fn join_line(&self, state: &mut Acquiring, mode: Mode, cx: &mut Context<'_>) -> Poll<()> {
         let mut queue = lock(&self.waiters);
-        let mut state = self.state.load(Ordering::Acquire);
+        let mut count = self.state.load(Ordering::Acquire);
         loop {
-            // A release may have slipped in between the fast path and the lock.
-            if state >= ONE {
+            // A release may have slipped in between the fast path and the lock, or every
+            // waiter in line was passed over.
+            if count >= ONE {
                 match self.state.compare_exchange(
-                    state,
-                    state - ONE,
+                    count,
+                    count - ONE,
                     Ordering::AcqRel,
                     Ordering::Acquire,
                 ) {
-                    Ok(_) => return Poll::Ready(()),
-                    Err(actual) => state = actual,
+                    Ok(_) => {
+                        drop(queue);
+                        return state.took(mode, cx);
+                    }
+                    Err(actual) => count = actual,
                 }
                 continue;
             }
-            if state & QUEUED != 0 {
+            if count & QUEUED != 0 {
                 break;
             }
             match self.state.compare_exchange(
-                state,
-                state | QUEUED,
+                count,
+                count | QUEUED,
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
                 Ok(_) => break,
-                Err(actual) => state = actual,
+                Err(actual) => count = actual,
             }
         }
-        *waiter = Some(queue.push((), cx.waker()));
+        let scope = match mode {
+            Mode::Shielded => WaiterScope::shielded(),
+            Mode::Checkpoint | Mode::Fast => WaiterScope::current(),
+        };
+        *state = Acquiring::Queued(queue.push(scope, cx.waker()));
+        drop(queue);
+        if mode == Mode::Shielded {
+            context::mark_shielded_yield();
+        }
         Poll::Pending
     }
 
-    /// Drives an acquire future, with AnyIO's checkpoint rules: a cancelled caller does not
-    /// take a permit, unless one was handed to it before the cancellation reached it (it
-    /// keeps it: DESIGN.md's delivery rule); and a permit taken at once is held across one
-    /// cancel-shielded yield, so that a task looping on an uncontended lock still lets the
-    /// others run, unless `fast` (AnyIO's `fast_acquire`) skips the yield.
-    pub(crate) fn poll_checkpoint(
+    fn poll_queued(
         &self,
-        acquiring: &mut Acquiring,
-        fast: bool,
+        key: Key,
+        state: &mut Acquiring,
+        mode: Mode,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
-        if std::mem::take(&mut acquiring.yielding) {
+        let mut queue = lock(&self.waiters);
+        // Handed over before any cancellation reached this waiter: it keeps the permit (the
+        // delivery rule), so this comes before the cancel check.
+        if queue.poll(&key, cx.waker()) {
+            queue.leave(key);
             return Poll::Ready(());
         }
-        if context::is_cancelled() && !self.was_granted(acquiring) {
+        if mode == Mode::Shielded {
+            context::mark_shielded_yield();
+        } else if context::is_cancelled() {
+            // Stays in line, passed over by releases, until the scope drops the future.
+            *state = Acquiring::Queued(key);
             return Poll::Pending;
+        } else {
+            queue.payload_mut(&key).refresh();
         }
-        let waited = acquiring.waiter.is_some();
-        std::task::ready!(self.poll_acquire(&mut acquiring.waiter, cx));
-        if fast || waited || acquiring.no_yield {
+        // Counted while in line only if every waiter was passed over: this one can take it.
+        if self.try_acquire() {
+            self.leave_line(&mut queue, key);
             return Poll::Ready(());
         }
-        acquiring.yielding = true;
-        context::mark_shielded_yield();
-        cx.waker().wake_by_ref();
+        *state = Acquiring::Queued(key);
         Poll::Pending
     }
 
-    fn was_granted(&self, acquiring: &Acquiring) -> bool {
-        acquiring
-            .waiter
-            .as_ref()
-            .is_some_and(|key| lock(&self.waiters).is_granted(key))
-    }
-
-    /// [`abandon`](Self::abandon) for an [`Acquiring`]: also gives back a permit held across
-    /// the yield.
-    pub(crate) fn abandon_acquiring(&self, acquiring: &mut Acquiring) {
-        if std::mem::take(&mut acquiring.yielding) {
-            // Taken from the count or handed over: either way it is ours to give back.
-            let _ = self.release();
+    /// Leaves the line without a grant; clears `QUEUED` when the line is empty.
+    fn leave_line(&self, queue: &mut MutexGuard<'_, WaitQueue<WaiterScope>>, key: Key) {
+        queue.leave(key);
+        if queue.is_empty() {
+            self.state.fetch_and(!QUEUED, Ordering::Release);
         }
-        self.abandon(&mut acquiring.waiter);
     }
 
-    /// Gives a permit back: to the first waiter if there is one, else to the count.
+    /// Gives a permit back: to the first waiter that can take it, if any, else to the count.
     pub(crate) fn release(&self) -> Result<(), AtMax> {
         let mut state = self.state.load(Ordering::Relaxed);
         loop {
@@ -217,12 +226,21 @@ impl Permits {
         }
     }
 
-    /// Leaves the line for good (the waiting future is dropped), passing on a permit that was
-    /// handed over but never collected.
-    pub(crate) fn abandon(&self, waiter: &mut Option<Key>) {
-        let Some(key) = waiter.take() else {
-            return;
-        };
+    /// Gives up for good (the acquiring future is dropped): leaves the line, passing on a
+    /// permit that was handed over but never collected, or returns the permit it took.
+    pub(crate) fn abandon(&self, state: &mut Acquiring) {
+        match std::mem::replace(state, Acquiring::Done) {
+            Acquiring::Queued(key) => self.abandon_queued(key),
+            // Dropped during its yield by a foreign `select!` or `drop`: nothing returned it.
+            // At the max only after an explicit release of a permit nobody held.
+            Acquiring::Yielded => {
+                let _ = self.release();
+            }
+            Acquiring::Start | Acquiring::Done => {}
+        }
+    }
+
+    fn abandon_queued(&self, key: Key) {
         let mut queue = lock(&self.waiters);
         let waker = match queue.leave(key).0 {
             Left::Queued => {
@@ -243,14 +261,15 @@ impl Permits {
 
     /// [`release`](Self::release) with the queue locked: returns the waker to wake after
     /// unlocking.
-    fn release_locked(&self, queue: &mut WaitQueue) -> Result<Option<Waker>, AtMax> {
-        if let Some(waker) = queue.grant_front() {
+    fn release_locked(&self, queue: &mut WaitQueue<WaiterScope>) -> Result<Option<Waker>, AtMax> {
+        if let Some((waker, _)) = queue.grant_first(|scope| !scope.is_cancelled()) {
             if queue.is_empty() {
                 self.state.fetch_and(!QUEUED, Ordering::Release);
             }
             return Ok(Some(waker));
         }
-        // Nobody waits, so `QUEUED` is clear and only the fast paths race with us.
+        // Nobody in line can take it (or nobody waits): count it. Only the fast paths race
+        // with us, and they only take.
         let mut state = self.state.load(Ordering::Relaxed);
         loop {
             if state >> 1 >= self.max {
@@ -275,8 +294,8 @@ mod tests {
 
     use super::*;
 
-    fn poll(permits: &Permits, waiter: &mut Option<Key>) -> Poll<()> {
-        permits.poll_acquire(waiter, &mut Context::from_waker(Waker::noop()))
+    fn poll(permits: &Permits, waiter: &mut Acquiring) -> Poll<()> {
+        permits.poll_acquire(waiter, Mode::Fast, &mut Context::from_waker(Waker::noop()))
     }
 
     fn state(permits: &Permits) -> usize {
@@ -297,7 +316,7 @@ mod tests {
     #[test]
     fn release_hands_over_to_the_first_waiter() {
         let permits = Permits::new(0, 2);
-        let (mut a, mut b) = (None, None);
+        let (mut a, mut b) = (Acquiring::Start, Acquiring::Start);
         assert!(poll(&permits, &mut a).is_pending());
         assert!(poll(&permits, &mut b).is_pending());
         assert_eq!(state(&permits), QUEUED);
@@ -309,7 +328,7 @@ mod tests {
         );
         assert!(poll(&permits, &mut b).is_pending(), "b is second in line");
         assert!(poll(&permits, &mut a).is_ready());
-        assert!(a.is_none());
+        assert!(matches!(a, Acquiring::Done));
         permits.release().unwrap();
         assert_eq!(state(&permits), 0, "the line is empty: the flag is cleared");
         assert!(poll(&permits, &mut b).is_ready());
@@ -320,7 +339,7 @@ mod tests {
     #[test]
     fn a_dropped_waiter_passes_its_grant_on() {
         let permits = Permits::new(0, 1);
-        let (mut a, mut b) = (None, None);
+        let (mut a, mut b) = (Acquiring::Start, Acquiring::Start);
         assert!(poll(&permits, &mut a).is_pending());
         assert!(poll(&permits, &mut b).is_pending());
         permits.release().unwrap();
@@ -335,7 +354,7 @@ mod tests {
     #[test]
     fn a_dropped_waiter_with_nobody_behind_returns_its_grant() {
         let permits = Permits::new(0, 1);
-        let mut a = None;
+        let mut a = Acquiring::Start;
         assert!(poll(&permits, &mut a).is_pending());
         permits.release().unwrap();
         permits.abandon(&mut a);
@@ -346,7 +365,7 @@ mod tests {
     #[test]
     fn a_dropped_queued_waiter_just_leaves() {
         let permits = Permits::new(0, 1);
-        let (mut a, mut b) = (None, None);
+        let (mut a, mut b) = (Acquiring::Start, Acquiring::Start);
         assert!(poll(&permits, &mut a).is_pending());
         assert!(poll(&permits, &mut b).is_pending());
         permits.abandon(&mut b);
@@ -357,6 +376,54 @@ mod tests {
         permits.release().unwrap();
         assert_eq!(permits.available(), 1, "nobody was handed anything");
         permits.abandon(&mut a); // leaving twice is harmless
+    }
+
+    #[test]
+    fn the_default_mode_yields_once_holding_the_permit() {
+        let permits = Permits::new(1, 1);
+        let mut a = Acquiring::Start;
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(permits
+            .poll_acquire(&mut a, Mode::Checkpoint, &mut cx)
+            .is_pending());
+        assert_eq!(permits.available(), 0, "taken before the yield");
+        assert!(permits
+            .poll_acquire(&mut a, Mode::Checkpoint, &mut cx)
+            .is_ready());
+        permits.release().unwrap();
+        let mut b = Acquiring::Start;
+        assert!(permits
+            .poll_acquire(&mut b, Mode::Checkpoint, &mut cx)
+            .is_pending());
+        permits.abandon(&mut b);
+        assert_eq!(
+            permits.available(),
+            1,
+            "dropped during its yield: given back"
+        );
+    }
+
+    #[test]
+    fn a_shielded_waiter_is_handed_over_like_any_other() {
+        let permits = Permits::new(0, 1);
+        let mut a = Acquiring::Start;
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(permits
+            .poll_acquire(&mut a, Mode::Shielded, &mut cx)
+            .is_pending());
+        permits.release().unwrap();
+        assert!(permits
+            .poll_acquire(&mut a, Mode::Shielded, &mut cx)
+            .is_ready());
+    }
+
+    #[test]
+    #[should_panic(expected = "polled after it completed")]
+    fn polling_after_completion_panics() {
+        let permits = Permits::new(1, 1);
+        let mut a = Acquiring::Start;
+        assert!(poll(&permits, &mut a).is_ready());
+        let _ = poll(&permits, &mut a);
     }
 
     #[test]

@@ -6,8 +6,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use super::acquiring::{Acquiring, Mode};
 use super::error::{SemaphoreFull, ValueAboveMax, WouldBlock};
-use super::permits::{Acquiring, Permits, MAX_PERMITS};
+use super::permits::{Permits, MAX_PERMITS};
 
 /// A fair counting semaphore: [`acquire`](Self::acquire) takes one unit of its value, waiting
 /// in FIFO order while the value is zero; the guard gives the unit back when dropped.
@@ -16,6 +17,10 @@ use super::permits::{Acquiring, Permits, MAX_PERMITS};
 /// the line. [`release`](Self::release) adds a unit without a guard (AnyIO's explicit
 /// release); with a max value, releasing past it is an error. Share it by reference or
 /// behind an [`Arc`].
+///
+/// [`acquire`](Self::acquire) is a full checkpoint, as in AnyIO: even when a unit is free it
+/// yields once. A semaphore built with [`fast_acquire(true)`](Self::fast_acquire) skips that
+/// yield (AnyIO's `Semaphore(..., fast_acquire=True)`).
 ///
 /// # Examples
 ///
@@ -57,6 +62,7 @@ impl fmt::Debug for Semaphore {
         f.debug_struct("Semaphore")
             .field("value", &self.value())
             .field("max_value", &self.max_value)
+            .field("fast_acquire", &self.fast_acquire)
             .finish_non_exhaustive()
     }
 }
@@ -127,11 +133,41 @@ impl Semaphore {
         })
     }
 
+    /// With `true`, [`acquire`](Self::acquire) takes a free unit without yielding (AnyIO's
+    /// `fast_acquire=True`): one atomic operation and no trip through the scheduler. It
+    /// still does not complete inside a cancelled scope. A task that acquires in a loop with
+    /// no other checkpoint then never lets other tasks run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// use std::pin::pin;
+    /// use std::task::{Context, Waker};
+    /// use anyio_core::sync::Semaphore;
+    ///
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let fast = Semaphore::with_max_value(1, 1).unwrap().fast_acquire(true);
+    /// assert!(pin!(fast.acquire()).poll(&mut cx).is_ready()); // no yield
+    ///
+    /// let semaphore = Semaphore::new(1);
+    /// let mut acquire = pin!(semaphore.acquire());
+    /// assert!(acquire.as_mut().poll(&mut cx).is_pending()); // taken, then one yield
+    /// assert_eq!(semaphore.value(), 0);
+    /// assert!(acquire.poll(&mut cx).is_ready());
+    /// ```
+    pub fn fast_acquire(mut self, fast: bool) -> Self {
+        self.fast_acquire = fast;
+        self
+    }
+
     /// Waits until the value is above zero, then decrements it; the guard increments it
     /// again (or serves the first waiter) when dropped.
     ///
-    /// Waiters are served in FIFO order. When the value is above zero this completes at once
-    /// without yielding.
+    /// Waiters are served in FIFO order. When the value is above zero this takes a unit at
+    /// once and then yields once, as a checkpoint that delivers no cancellation: the unit is
+    /// kept across it. A semaphore built with [`fast_acquire(true)`](Self::fast_acquire) does
+    /// not yield.
     ///
     /// # Examples
     ///
@@ -147,14 +183,16 @@ impl Semaphore {
     ///
     /// # Cancel safety
     ///
-    /// An anyio checkpoint, and cancel safe: inside a cancelled scope it does not complete.
-    /// Dropping the future before it completes gives up its place in line; if a unit had
-    /// already been handed to it, the unit passes to the next waiter (or back to the value),
-    /// so it is never lost.
+    /// An anyio checkpoint, and cancel safe: inside a cancelled scope it takes nothing and
+    /// does not complete. A waiter whose scope is cancelled is passed over: the unit goes to
+    /// the next waiter, or back to the value. A waiter that was handed a unit before its scope
+    /// was cancelled keeps it and returns with the guard (the delivery rule). Dropping the
+    /// future in any other way (a `select!`) before it completes gives up its place in line,
+    /// and passes on a unit it had been handed, so none is lost.
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
         SemaphoreAcquire {
             semaphore: self,
-            waiter: Acquiring::default(),
+            state: Acquiring::Start,
         }
     }
 
@@ -180,7 +218,7 @@ impl Semaphore {
     pub fn acquire_owned(self: Arc<Self>) -> OwnedSemaphoreAcquire {
         OwnedSemaphoreAcquire {
             semaphore: Some(self),
-            waiter: Acquiring::default(),
+            state: Acquiring::Start,
         }
     }
 
@@ -293,31 +331,13 @@ impl Semaphore {
         }
     }
 
-    fn poll_acquire(&self, waiter: &mut Acquiring, cx: &mut Context<'_>) -> Poll<()> {
-        self.permits.poll_checkpoint(waiter, self.fast_acquire, cx)
-    }
-
-    /// With `fast_acquire`, taking a unit that is free completes without yielding to other
-    /// tasks (AnyIO's `Semaphore(fast_acquire=True)`); see [`Lock::fast_acquire`] for the
-    /// trade-off. Without it (the default), such an acquire takes the unit and then yields
-    /// once, cancel-shielded, holding it.
-    ///
-    /// [`Lock::fast_acquire`]: super::Lock::fast_acquire
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # anyio::run(async {
-    /// let semaphore = anyio_core::sync::Semaphore::new(2).fast_acquire(true);
-    /// let unit = semaphore.acquire().await;
-    /// assert_eq!(semaphore.value(), 1);
-    /// # drop(unit);
-    /// # }).unwrap();
-    /// ```
-    #[must_use]
-    pub fn fast_acquire(mut self, fast_acquire: bool) -> Self {
-        self.fast_acquire = fast_acquire;
-        self
+    fn poll_acquire(&self, state: &mut Acquiring, cx: &mut Context<'_>) -> Poll<()> {
+        let mode = if self.fast_acquire {
+            Mode::Fast
+        } else {
+            Mode::Checkpoint
+        };
+        self.permits.poll_acquire(state, mode, cx)
     }
 
     /// Releases for a guard. At the max only if units were released explicitly that were
@@ -457,6 +477,10 @@ impl Drop for OwnedSemaphoreGuard {
 /// # }).unwrap();
 /// ```
 ///
+/// # Panics
+///
+/// When polled again after it completed.
+///
 /// # Cancel safety
 ///
 /// Cancel safe: see [`Semaphore::acquire`].
@@ -464,7 +488,7 @@ impl Drop for OwnedSemaphoreGuard {
 #[derive(Debug)]
 pub struct SemaphoreAcquire<'a> {
     semaphore: &'a Semaphore,
-    waiter: Acquiring,
+    state: Acquiring,
 }
 
 impl<'a> Future for SemaphoreAcquire<'a> {
@@ -472,7 +496,7 @@ impl<'a> Future for SemaphoreAcquire<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphoreGuard<'a>> {
         let this = &mut *self;
-        ready!(this.semaphore.poll_acquire(&mut this.waiter, cx));
+        ready!(this.semaphore.poll_acquire(&mut this.state, cx));
         Poll::Ready(SemaphoreGuard {
             semaphore: this.semaphore,
         })
@@ -481,7 +505,7 @@ impl<'a> Future for SemaphoreAcquire<'a> {
 
 impl Drop for SemaphoreAcquire<'_> {
     fn drop(&mut self) {
-        self.semaphore.permits.abandon_acquiring(&mut self.waiter);
+        self.semaphore.permits.abandon(&mut self.state);
     }
 }
 
@@ -510,7 +534,7 @@ impl Drop for SemaphoreAcquire<'_> {
 #[derive(Debug)]
 pub struct OwnedSemaphoreAcquire {
     semaphore: Option<Arc<Semaphore>>,
-    waiter: Acquiring,
+    state: Acquiring,
 }
 
 impl Future for OwnedSemaphoreAcquire {
@@ -522,7 +546,7 @@ impl Future for OwnedSemaphoreAcquire {
             .semaphore
             .as_ref()
             .expect("`OwnedSemaphoreAcquire` polled after completion");
-        ready!(semaphore.poll_acquire(&mut this.waiter, cx));
+        ready!(semaphore.poll_acquire(&mut this.state, cx));
         let semaphore = this.semaphore.take().expect("checked above");
         Poll::Ready(OwnedSemaphoreGuard {
             semaphore,
@@ -534,7 +558,7 @@ impl Future for OwnedSemaphoreAcquire {
 impl Drop for OwnedSemaphoreAcquire {
     fn drop(&mut self) {
         if let Some(semaphore) = &self.semaphore {
-            semaphore.permits.abandon_acquiring(&mut self.waiter);
+            semaphore.permits.abandon(&mut self.state);
         }
     }
 }

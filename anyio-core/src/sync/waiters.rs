@@ -85,21 +85,62 @@ impl<T> WaitQueue<T> {
     }
 
     /// The payload of the first waiter in line.
-    pub(crate) fn front(&self) -> Option<&T> {
+    #[cfg(all(test, not(loom)))]
+    fn front(&self) -> Option<&T> {
         self.list.front().map(|key| &self.list.get(key).payload)
     }
 
-    /// Hands the grant to the first waiter in line; returns its waker, to be woken once the
-    /// caller has released its lock, or `None` when nobody waits.
-    pub(crate) fn grant_front(&mut self) -> Option<Waker> {
-        let key = self.list.pop_front()?;
-        self.list.get_mut(key).waker.take()
+    /// Hands the grant to the first waiter in line, whoever it is.
+    #[cfg(all(test, not(loom)))]
+    fn grant_front(&mut self) -> Option<Waker> {
+        self.grant_first(|_| true).map(|(waker, _)| waker)
+    }
+
+    /// Hands the grant to the first waiter in line whose payload passes `eligible` (the
+    /// others keep their place); returns its waker, to be woken once the caller has released
+    /// its lock, and its payload, or `None` when no waiter qualifies.
+    pub(crate) fn grant_first(
+        &mut self,
+        mut eligible: impl FnMut(&T) -> bool,
+    ) -> Option<(Waker, &T)> {
+        let mut cursor = self.list.front();
+        while let Some(key) = cursor {
+            cursor = self.list.next(key);
+            if eligible(&self.list.get(key).payload) {
+                self.list.unlink(key);
+                let waiter = self.list.get_mut(key);
+                let waker = waiter.waker.take().expect("a queued waiter has a waker");
+                return Some((waker, &self.list.get(key).payload));
+            }
+        }
+        None
+    }
+
+    /// The payload of a waiter that has not left yet.
+    pub(crate) fn payload_mut(&mut self, key: &Key) -> &mut T {
+        &mut self.list.get_mut(*key).payload
     }
 
     /// Hands a grant to every waiter in line.
-    pub(crate) fn grant_all(&mut self, wakers: &mut WakeList) {
-        while let Some(key) = self.list.pop_front() {
-            wakers.push(self.list.get_mut(key).waker.take());
+    #[cfg(all(test, not(loom)))]
+    fn grant_all(&mut self, wakers: &mut WakeList) {
+        self.grant_all_where(wakers, |_| true);
+    }
+
+    /// Hands a grant to every waiter in line whose payload passes `eligible`, in one pass;
+    /// the others keep their place.
+    pub(crate) fn grant_all_where(
+        &mut self,
+        wakers: &mut WakeList,
+        mut eligible: impl FnMut(&T) -> bool,
+    ) {
+        let mut cursor = self.list.front();
+        while let Some(key) = cursor {
+            cursor = self.list.next(key);
+            if eligible(&self.list.get(key).payload) {
+                self.list.unlink(key);
+                wakers.push(self.list.get_mut(key).waker.take());
+            }
         }
     }
 
@@ -110,11 +151,6 @@ impl<T> WaitQueue<T> {
         }
         register(&mut self.list.get_mut(*key).waker, waker);
         false
-    }
-
-    /// Whether the waiter was granted (without touching its waker).
-    pub(crate) fn is_granted(&self, key: &Key) -> bool {
-        !self.list.is_linked(*key)
     }
 
     /// Frees the waiter's slot: it collected its grant, or gave up. The caller passes on a
@@ -241,6 +277,27 @@ mod tests {
         );
         assert!(queue.poll(&key, &w1));
         queue.leave(key);
+    }
+
+    #[test]
+    fn grant_first_passes_over_ineligible_waiters() {
+        let mut queue = WaitQueue::new();
+        let (_, w) = waker();
+        let a = queue.push(false, &w);
+        let b = queue.push(true, &w);
+        let c = queue.push(true, &w);
+        assert!(queue.grant_first(|eligible| *eligible).is_some());
+        assert_eq!(queue.front(), Some(&false), "`a` keeps its place");
+        assert!(queue.poll(&b, &w), "`b` was granted");
+        assert!(!queue.poll(&c, &w));
+        *queue.payload_mut(&a) = true;
+        assert!(queue.grant_first(|eligible| *eligible).is_some());
+        assert!(queue.poll(&a, &w));
+        assert!(queue.grant_first(|eligible| *eligible).is_some());
+        assert!(queue.grant_first(|_| true).is_none(), "nobody left in line");
+        for key in [a, b, c] {
+            assert_eq!(queue.leave(key).0, Left::Granted);
+        }
     }
 
     #[test]

@@ -4,6 +4,15 @@
 //! closures back to the task that awaits it: they run in that task, inside its cancel scope,
 //! while the worker thread blocks for their result. Futures cross threads on the way there,
 //! so they must be `Send + 'static`, though they are only ever polled by that one task.
+//!
+//! Cancellation treats the two as AnyIO does. A future ([`run`]) is async code inside the
+//! caller's scope: when that scope is cancelled it stops at its next checkpoint, and the
+//! worker gets [`FromThreadError::Cancelled`]. A closure ([`run_sync`]) is sync code, which
+//! cannot be cancelled: it runs even when the scope is cancelled, and even when the call
+//! abandoned its thread (then in a task of its own on the same runtime).
+//!
+//! Unlike AnyIO, a future sent by an abandoned worker is refused rather than run detached:
+//! nothing started on behalf of a cancelled scope outlives it.
 
 use std::any::Any;
 use std::fmt;
@@ -11,13 +20,11 @@ use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::mpsc::{self, SyncSender};
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::worker::{self, Request};
-use crate::wait::Acquire;
+use super::worker;
 
 /// Why a call from a worker thread could not run.
 ///
@@ -37,8 +44,10 @@ pub enum FromThreadError {
     /// to run the call in.
     NotInWorker,
     /// The scope around the `to_thread::run_sync` call was cancelled (or the call abandoned
-    /// its thread): nothing more runs on its behalf.
+    /// its thread): no more async code runs on its behalf.
     Cancelled,
+    /// The runtime that started this worker has shut down: nothing can run on it any more.
+    RunFinished,
 }
 
 impl FromThreadError {
@@ -65,6 +74,9 @@ impl fmt::Display for FromThreadError {
                  closure run by to_thread::run_sync (use a blocking portal from other threads)",
             ),
             Self::Cancelled => f.write_str("the task that started this worker was cancelled"),
+            Self::RunFinished => f.write_str(
+                "the runtime that started this worker has shut down: nothing can run on it",
+            ),
         }
     }
 }
@@ -116,7 +128,7 @@ where
         future,
         reply: Some(reply),
     };
-    link.send(Request::cancellable(Box::pin(call)))
+    link.send_async(Box::pin(call))
         .map_err(|_| FromThreadError::Cancelled)?;
     // The task drops the call, and with it the sender, when it will not complete it.
     match result.recv() {
@@ -126,13 +138,14 @@ where
     }
 }
 
-/// Runs `f` in the task that awaits this worker and blocks the thread until it returns. `f`
-/// must not block: it runs on the event loop.
+/// Runs `f` in the task that awaits this worker, inside its cancel scope, and blocks the
+/// thread until it returns. `f` must not block: it runs on the event loop.
 ///
-/// Sync code cannot be cancelled, so `f` runs also when the scope around the
-/// `to_thread::run_sync` call was cancelled (as AnyIO's `from_thread.run_sync` does). If that
-/// task no longer waits for this thread (it was cancelled with `abandon_on_cancel`), `f` runs
-/// on the calling thread instead.
+/// Sync code cannot be cancelled, so `f` runs even when that scope was cancelled (the
+/// closure can ask [`has_pending_cancellation`](crate::lowlevel::has_pending_cancellation)),
+/// and even when the call abandoned this thread
+/// ([`abandon_on_cancel`](super::to_thread::RunSync::abandon_on_cancel)): then `f` runs in a
+/// task of its own on the runtime that started the worker.
 ///
 /// # Examples
 ///
@@ -154,7 +167,9 @@ where
 ///
 /// # Errors
 ///
-/// [`FromThreadError::NotInWorker`] outside a `to_thread` worker.
+/// [`FromThreadError::NotInWorker`] when the calling thread runs no `to_thread` closure;
+/// [`FromThreadError::RunFinished`] when the runtime that started the worker has shut down
+/// (`f` was dropped without running). Never [`FromThreadError::Cancelled`].
 ///
 /// # Panics
 ///
@@ -165,26 +180,18 @@ where
     T: Send + 'static,
 {
     let link = worker::current().ok_or(FromThreadError::NotInWorker)?;
-    // Taken exactly once: by the task, or here when the task will not run it.
-    let slot = Arc::new(Mutex::new(Some(f)));
-    let (reply, result) = mpsc::sync_channel(1);
-    let task_slot = Arc::clone(&slot);
-    let call = Call {
-        future: async move { task_slot.acquire().take().map(|f| f()) },
-        reply: Some(reply),
-    };
-    if link.send(Request::uncancellable(Box::pin(call))).is_ok() {
-        match result.recv() {
-            Ok(Ok(Some(output))) => return Ok(output),
-            Ok(Err(payload)) => panic::resume_unwind(payload),
-            // Dropped unrun: the task stopped waiting for this thread.
-            Ok(Ok(None)) | Err(_) => {}
-        }
+    let (reply, result) = mpsc::sync_channel::<Result<T, Box<dyn Any + Send>>>(1);
+    let job = Box::new(move || {
+        let outcome = panic::catch_unwind(AssertUnwindSafe(f));
+        // The worker blocks on the receiver until it gets this: it is there.
+        let _ = reply.send(outcome);
+    });
+    link.send_sync(job);
+    match result.recv() {
+        Ok(Ok(output)) => Ok(output),
+        Ok(Err(payload)) => panic::resume_unwind(payload),
+        Err(_) => Err(FromThreadError::RunFinished),
     }
-    let f = slot.acquire().take();
-    Ok(f.expect(
-        "the closure runs once, and the task did not run it",
-    )())
 }
 
 /// `Ok(())` unless the scope around the `to_thread::run_sync` call running this thread was

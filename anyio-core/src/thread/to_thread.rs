@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use super::worker::{self, Link, Servicer};
 use crate::backend::Reactor;
@@ -20,9 +20,7 @@ pub const DEFAULT_THREAD_TOKENS: usize = 40;
 
 fn default_limiter() -> &'static Arc<CapacityLimiter> {
     static DEFAULT: OnceLock<Arc<CapacityLimiter>> = OnceLock::new();
-    DEFAULT.get_or_init(|| {
-        Arc::new(CapacityLimiter::new(DEFAULT_THREAD_TOKENS).expect("40 is a valid total"))
-    })
+    DEFAULT.get_or_init(|| Arc::new(CapacityLimiter::new(DEFAULT_THREAD_TOKENS)))
 }
 
 /// The process-wide limiter that bounds [`run_sync`] calls given no limiter of their own:
@@ -71,8 +69,10 @@ pub fn current_default_thread_limiter() -> &'static CapacityLimiter {
 /// cancelled call keeps waiting (in a shield) until `f` has finished, discards its result,
 /// and only then lets the enclosing scope drop it: "the scope returned" still means "the
 /// closure is over". With [`abandon_on_cancel(true)`](RunSync::abandon_on_cancel) a cancelled
-/// call is dropped at once and the thread runs on, detached. Either way the token is given
-/// back when `f` returns.
+/// call is dropped at once and the thread runs on, detached; a result `f` returned before the
+/// cancellation is still delivered (the delivery rule), one it returned after is not. Either
+/// way the token is given back when `f` returns, and the thread's
+/// [`from_thread::run_sync`](super::from_thread::run_sync) calls still run.
 ///
 /// The wait is shielded only from cancel scopes: dropping the future in any other way (a
 /// `select!` that picks another branch, a runtime shutting down) detaches the thread, as
@@ -102,7 +102,7 @@ where
 /// use anyio_core::thread::to_thread;
 ///
 /// # anyio::run(async {
-/// let limiter = Arc::new(CapacityLimiter::new(2).unwrap());
+/// let limiter = Arc::new(CapacityLimiter::new(2));
 /// let n = to_thread::run_sync::<AnyRuntime, _, _>(|| 7)
 ///     .limiter(limiter)
 ///     .abandon_on_cancel(true)
@@ -148,7 +148,7 @@ where
     /// use anyio_core::thread::to_thread;
     ///
     /// # anyio::run(async {
-    /// let one_at_a_time = Arc::new(CapacityLimiter::new(1).unwrap());
+    /// let one_at_a_time = Arc::new(CapacityLimiter::new(1));
     /// let n = to_thread::run_sync::<AnyRuntime, _, _>(|| 3).limiter(one_at_a_time).await;
     /// assert_eq!(n, 3);
     /// # }).unwrap();
@@ -267,7 +267,7 @@ where
     T: Send + 'static,
 {
     let borrower = Borrower::unique();
-    if limiter.acquire_on_behalf_of(borrower).await.is_err() {
+    if limiter.acquire_on_behalf_of_fast(borrower).await.is_err() {
         unreachable!("a unique borrower cannot hold a token already");
     }
     let token = Token { limiter, borrower };
@@ -275,16 +275,24 @@ where
         Ok(runtime) => runtime,
         Err(e) => panic!("to_thread::run_sync: {e}"),
     };
-    let link = Link::new();
+    // Closures a worker sends once this call stopped waiting (it abandoned the thread) run in
+    // a task of their own; dropping the join handle detaches it.
+    let link = Link::new(Box::new(move |job| {
+        drop(runtime.spawn(async move { runtime.enter(job) }));
+    }));
     let worker_link = Arc::clone(&link);
     let handle = runtime.spawn_blocking(move || {
         let _token = token;
-        worker::enter(worker_link, || panic::catch_unwind(AssertUnwindSafe(f)))
+        let finished = Arc::clone(&worker_link);
+        let outcome = worker::enter(worker_link, || panic::catch_unwind(AssertUnwindSafe(f)));
+        finished.finish();
+        outcome
     });
     let wait = Wait {
         handle,
         link,
         servicer: Servicer::default(),
+        discarded: false,
     };
     let outcome: Outcome<T> = if abandon_on_cancel {
         wait.await
@@ -311,6 +319,8 @@ struct Wait<H> {
     handle: H,
     link: Arc<Link>,
     servicer: Servicer,
+    /// The result came after the cancellation and was dropped: never completes.
+    discarded: bool,
 }
 
 impl<H: Future + Unpin> Future for Wait<H> {
@@ -318,8 +328,20 @@ impl<H: Future + Unpin> Future for Wait<H> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<H::Output> {
         let this = &mut *self;
+        if this.discarded {
+            return Poll::Pending;
+        }
         this.servicer.poll(&this.link, cx);
-        Pin::new(&mut this.handle).poll(cx)
+        let outcome = ready!(Pin::new(&mut this.handle).poll(cx));
+        // A cancellable wait (one that abandons its thread) is a checkpoint: a result that
+        // came only after the cancellation is not delivered, as a grant passes over a
+        // cancelled waiter. One that came first is kept. Inside the shield of a wait that
+        // does not abandon, nothing is cancelled here.
+        if is_cancelled() && this.link.finished_after_cancel() {
+            this.discarded = true;
+            return Poll::Pending;
+        }
+        Poll::Ready(outcome)
     }
 }
 

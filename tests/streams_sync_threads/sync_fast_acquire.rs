@@ -5,7 +5,6 @@
 
 use crate::common;
 
-use std::num::NonZeroUsize;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -107,7 +106,7 @@ async fn a_task_looping_on_an_uncontended_lock_lets_others_run() {
 
 #[anyio::test]
 async fn capacity_limiter_owned_tokens_bound_a_spawn_loop() {
-    let limiter = Arc::new(CapacityLimiter::with_tokens(NonZeroUsize::new(2).unwrap()));
+    let limiter = Arc::new(CapacityLimiter::new(2));
     let running = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
     let (l, r, p) = (limiter.clone(), running.clone(), peak.clone());
@@ -134,7 +133,7 @@ async fn capacity_limiter_owned_tokens_bound_a_spawn_loop() {
 
 #[anyio::test]
 async fn capacity_limiter_owned_acquire_dropped_while_waiting_gives_up_its_place() {
-    let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
+    let limiter = Arc::new(CapacityLimiter::new(1));
     let held = limiter.clone().try_acquire_owned().unwrap();
     {
         let mut waiting = pin!(limiter.clone().acquire_owned());
