@@ -4,7 +4,6 @@
 //! the stapled stream does is all there is to see. Where AnyIO's receive returns `b""` at
 //! the end, ours is [`StreamError::EndOfStream`].
 
-
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
