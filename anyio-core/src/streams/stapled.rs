@@ -10,12 +10,11 @@
 //! halves' closes when it is called and waits for them together, so a half whose goodbye is
 //! cut short (by a cancelled scope, or by dropping the future) does not keep the other open.
 
-use std::future::{poll_fn, Future};
-use std::pin::pin;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::Poll;
 
 use bytes::Bytes;
+use futures_util::future::join;
 
 use super::byte::{EMPTY_BUF, ZERO_MAX_BYTES};
 use super::{
@@ -121,22 +120,6 @@ impl Sends {
     }
 }
 
-/// Waits for two closes together, so that each is polled even while the other waits.
-async fn close_both(first: impl Future<Output = ()>, second: impl Future<Output = ()>) {
-    let (mut first, mut second) = (pin!(first), pin!(second));
-    let (mut first_done, mut second_done) = (false, false);
-    poll_fn(|cx| {
-        first_done = first_done || first.as_mut().poll(cx).is_ready();
-        second_done = second_done || second.as_mut().poll(cx).is_ready();
-        if first_done && second_done {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-}
-
 /// One send in flight, counted out when dropped.
 struct SendInFlight<'a>(&'a AtomicUsize);
 
@@ -213,8 +196,10 @@ macro_rules! halves {
             fn close(&self) -> impl Future<Output = ()> + Send + '_ {
                 // Both made now: a socket or memory half closes in the call, and a half with
                 // a goodbye to send (TLS) closes when its future is dropped, polled or not.
-                let closes = (self.send_stream.close(), self.receive_stream.close());
-                close_both(closes.0, closes.1)
+                let closes = join(self.send_stream.close(), self.receive_stream.close());
+                async move {
+                    closes.await;
+                }
             }
         }
     };

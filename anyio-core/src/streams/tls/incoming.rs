@@ -9,13 +9,14 @@
 //! never past the end of the record being fed: after the peer's `close_notify`, what follows
 //! it is still here, for [`unwrap`](super::TlsStream::unwrap) to hand back.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
 use rustls::Connection;
 
 use super::TlsError;
 use crate::streams::StreamError;
+use crate::wait::Acquire;
 
 /// Ciphertext read from the transport at a time: one full TLS record.
 const READ_CHUNK: usize = 16 * 1024;
@@ -145,7 +146,7 @@ impl IncomingSlot {
 
     fn lock(&self) -> MutexGuard<'_, Incoming> {
         // Only moved in and out whole, so never left half-done by a panic.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.0.acquire()
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{
@@ -19,6 +19,7 @@ use crate::net::SocketAttributes;
 use crate::streams::byte::EMPTY_BUF;
 use crate::streams::claim::Direction;
 use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
+use crate::wait::Acquire;
 
 const UNCLEAN_EOF: &str = "the peer closed the connection without sending TLS close_notify: \
                            the data may be truncated";
@@ -575,7 +576,7 @@ impl<S> TlsStream<S> {
     fn session(&self) -> MutexGuard<'_, Connection> {
         // rustls keeps its state consistent between calls, so a panic elsewhere while the
         // lock was held leaves nothing half-done.
-        self.session.lock().unwrap_or_else(PoisonError::into_inner)
+        self.session.acquire()
     }
 
     /// Whether this side keeps to the TLS standard's closing rules; see
@@ -752,7 +753,9 @@ impl<S: ByteStream + AsyncClose> TlsStream<S> {
     pub fn close(&self) -> TlsClose<'_> {
         self.closed.store(true, Ordering::Release);
         TlsClose::new(&self.transport, async move {
-            if !self.standard_compatible {
+            // In a cancelled scope there is no time for a goodbye (the send would be stopped
+            // at its checkpoint anyway): close the transport at once.
+            if !self.standard_compatible || crate::context::is_cancelled() {
                 return;
             }
             let Ok(_sending) = self.sending.claim() else {
