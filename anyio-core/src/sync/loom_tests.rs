@@ -1,6 +1,6 @@
 //! Loom models of the permit counter and the hand-over: every interleaving of a few threads
-//! keeps mutual exclusion, loses no permit and no wake-up, and passes on what a dropped
-//! waiter was handed.
+//! keeps mutual exclusion, loses no permit and no wake-up, passes on what a dropped waiter
+//! was handed, and passes over a waiter whose scope is cancelled without losing the grant.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p anyio-core --lib --release sync::loom_tests`.
 
@@ -13,6 +13,17 @@ use loom::sync::Arc;
 use loom::thread;
 
 use super::{CapacityLimiter, Condition, Event, Lock, Semaphore};
+use crate::context;
+use crate::tree::{Kind, Node, NodeRef, Sources};
+
+/// Polls `future` once inside `scope`, as a task polled in that cancel scope would be.
+fn poll_in<F: Future + Unpin>(scope: &NodeRef, future: &mut F) -> Poll<F::Output> {
+    let mut node = Some(scope.clone());
+    let (polled, _) = context::enter(&mut node, None, || {
+        std::pin::Pin::new(&mut *future).poll(&mut Context::from_waker(Waker::noop()))
+    });
+    polled
+}
 
 /// Wakes by unparking the loom thread that blocks on the future.
 struct Unpark(thread::Thread);
@@ -190,5 +201,61 @@ fn limiter_token_handed_to_a_dropped_waiter_passes_on() {
         dropped.join().unwrap();
         waiting.join().unwrap();
         assert_eq!(limiter.borrowed_tokens(), 0, "a token was lost");
+    });
+}
+
+#[test]
+fn a_release_racing_with_the_waiters_cancellation_loses_nothing() {
+    loom::model(|| {
+        let lock = Arc::new(Lock::new());
+        let held = lock.try_acquire().unwrap();
+        let scope = Node::new(Kind::Scope, Sources::default());
+        let mut waiter = Box::pin(lock.acquire());
+        assert!(poll_in(&scope, &mut waiter).is_pending(), "in line");
+        let canceller = {
+            let scope = scope.clone();
+            thread::spawn(move || scope.cancel(None))
+        };
+        drop(held);
+        canceller.join().unwrap();
+        match poll_in(&scope, &mut waiter) {
+            // Handed over before the cancellation: kept.
+            Poll::Ready(guard) => {
+                assert!(lock.locked());
+                drop(guard);
+            }
+            // Cancelled first: passed over, the lock was given back.
+            Poll::Pending => assert!(!lock.locked(), "passed over, so it is free"),
+        }
+        drop(waiter);
+        assert!(!lock.locked(), "the lock was lost");
+        assert_eq!(lock.statistics().tasks_waiting, 0);
+    });
+}
+
+#[test]
+fn a_notify_racing_with_the_waiters_cancellation_loses_nothing() {
+    loom::model(|| {
+        let condition = Arc::new(Condition::new());
+        let scope = Node::new(Kind::Scope, Sources::default());
+        let other = Node::new(Kind::Scope, Sources::default());
+        let mut first = Box::pin(condition.wait(condition.try_acquire().unwrap()));
+        assert!(poll_in(&scope, &mut first).is_pending());
+        let mut second = Box::pin(condition.wait(condition.try_acquire().unwrap()));
+        assert!(poll_in(&other, &mut second).is_pending());
+        let canceller = {
+            let scope = scope.clone();
+            thread::spawn(move || scope.cancel(None))
+        };
+        condition.notify(1);
+        canceller.join().unwrap();
+        let first_done = poll_in(&scope, &mut first).is_ready();
+        let second_done = poll_in(&other, &mut second).is_ready();
+        // Exactly one of them has the notification: the first if it came before the
+        // cancellation, else the second. Dropping the first passes on nothing it kept.
+        assert!(first_done != second_done, "lost or duplicated");
+        drop(first);
+        drop(second);
+        assert!(!condition.locked());
     });
 }
