@@ -1,11 +1,15 @@
-//! Waiter bookkeeping: a slab of waiter slots threaded by an intrusive FIFO list, and the list
-//! of wakers to wake once the lock is released.
+//! Waiter bookkeeping: a slab of waiter slots threaded by an intrusive FIFO list, the list of
+//! wakers to wake once the lock is released, and the probe that tells whether a waiter's
+//! cancel scope has been cancelled.
 //!
 //! Slots are keyed by index and reused through a free list, so a waiting operation allocates
 //! nothing once the slab has grown to the peak number of waiters; unlinking from the middle of
 //! the queue (a cancelled waiter) is O(1).
 
 use std::task::Waker;
+
+use crate::context;
+use crate::tree::NodeRef;
 
 /// Marks the end of the list and of the free list.
 const NIL: usize = usize::MAX;
@@ -110,13 +114,6 @@ impl<S> WaiterList<S> {
         (self.head != NIL).then_some(self.head)
     }
 
-    /// Unlinks the front of the queue; its slot stays occupied.
-    pub(crate) fn pop_front(&mut self) -> Option<Key> {
-        let key = self.front()?;
-        self.unlink(key);
-        Some(key)
-    }
-
     /// Takes the slot out of the queue (no-op if it is not linked); the slot stays occupied.
     pub(crate) fn unlink(&mut self, key: Key) {
         let node = self.node_mut(key);
@@ -206,6 +203,42 @@ pub(crate) fn register(slot: &mut Option<Waker>, waker: &Waker) {
     }
 }
 
+/// The cancel scope a waiting operation waits in, readable from any thread: a hand-over skips
+/// a waiter whose scope is cancelled, since that waiter will never run past its checkpoint (as
+/// AnyIO skips receivers with a pending cancellation).
+#[derive(Debug, Clone)]
+pub(crate) enum ScopeProbe {
+    /// A waiter no scope stops (a `Sink`'s item in flight): never cancelled.
+    Unscoped,
+    /// The innermost scope where the waiter was last polled; `None` outside every scope.
+    Scoped(Option<NodeRef>),
+}
+
+impl ScopeProbe {
+    /// The innermost scope of the code being polled.
+    pub(crate) fn current() -> Self {
+        Self::Scoped(context::current_node())
+    }
+
+    /// Points a scoped probe at `current`, the innermost scope of the code polling the waiter
+    /// now: it differs from the one the waiter was made in only when the waiter moves (a
+    /// `Stream` polled from elsewhere).
+    pub(crate) fn update(&mut self, current: impl FnOnce() -> Self) {
+        if let Self::Scoped(_) = self {
+            *self = current();
+        }
+    }
+
+    /// Whether the waiter's scope is cancelled: its next checkpoint delivers the cancellation.
+    #[inline]
+    pub(crate) fn is_cancelled(&self) -> bool {
+        match self {
+            Self::Scoped(Some(node)) => node.is_effective(),
+            Self::Scoped(None) | Self::Unscoped => false,
+        }
+    }
+}
+
 /// Wakers collected under the lock and woken after it is released, so a woken task never
 /// finds the lock still held by its waker. The common case (none, or one) costs no allocation
 /// and almost nothing to drop.
@@ -267,7 +300,8 @@ mod tests {
         list.unlink_where(|_, v| *v == 'c');
         assert_eq!(list.linked_keys().collect::<Vec<_>>(), [a, d]);
         assert_eq!(list.next(a), Some(d));
-        assert_eq!(list.pop_front(), Some(a));
+        assert_eq!(list.front(), Some(a));
+        list.unlink(a);
         assert_eq!(list.linked_keys().collect::<Vec<_>>(), [d]);
         assert_eq!(*list.get(d), 'd');
         *list.get_mut(d) = 'e';
