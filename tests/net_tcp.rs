@@ -133,3 +133,59 @@ async fn async_write_after_send_eof_fails_like_send() {
         Err(StreamError::Closed)
     ));
 }
+
+/// What a descriptor of this process refers to, such as `socket:[81234]`.
+fn descriptor_target(fd: std::os::fd::RawFd) -> std::path::PathBuf {
+    std::fs::read_link(format!("/proc/self/fd/{fd}"))
+        .expect("this test reads /proc/self/fd, which needs Linux")
+}
+
+/// How many of this process's descriptors refer to one of `targets`.
+fn descriptors_referring_to(targets: &std::collections::HashSet<std::path::PathBuf>) -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .filter(|target| targets.contains(target))
+        .count()
+}
+
+/// Registering a socket with the reactor must not hold a second descriptor for it. Counted
+/// per socket (by what each descriptor refers to), so other tests' sockets do not matter.
+#[anyio::test]
+async fn each_socket_holds_one_descriptor() {
+    use anyio::net::SocketAttributes as _;
+
+    const CONNECTIONS: usize = 16;
+    let listener = anyio::net::create_tcp_listener(Some("127.0.0.1"), 0)
+        .await
+        .unwrap();
+    let port = listener.local_port().unwrap();
+    let mut streams = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        let client = anyio::net::connect_tcp("127.0.0.1", port).await.unwrap();
+        let server = listener.accept().await.unwrap();
+        streams.push((client, server));
+    }
+    let sockets: std::collections::HashSet<_> = streams
+        .iter()
+        .flat_map(|(client, server)| [client.raw_fd(), server.raw_fd()])
+        .chain([listener.raw_fd()])
+        .map(descriptor_target)
+        .collect();
+    assert_eq!(sockets.len(), 2 * CONNECTIONS + 1);
+    let descriptors = descriptors_referring_to(&sockets);
+    assert_eq!(
+        descriptors,
+        sockets.len(),
+        "{} sockets are held by {descriptors} descriptors",
+        sockets.len()
+    );
+
+    drop(streams);
+    drop(listener);
+    assert_eq!(
+        descriptors_referring_to(&sockets),
+        0,
+        "a socket outlived its stream"
+    );
+}

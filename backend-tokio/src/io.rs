@@ -1,18 +1,22 @@
 //! Sockets registered with tokio's reactor, and tokio's blocking pool.
 //!
-//! tokio registers an arbitrary descriptor safely only through its own socket types
-//! (`AsyncFd`'s constructors are unsafe or deprecated as unsound). So a registration holds a
-//! duplicate of the socket's descriptor as a [`tokio::net::UnixStream`], used only to learn
-//! readiness: both descriptors share one open socket, and the reactor watches the socket, not
-//! the number. anyio does every operation on the original standard-library socket.
+//! A registration is a [`tokio::io::unix::AsyncFd`] that owns the socket itself: one
+//! descriptor per socket, watched by the reactor and used for every operation anyio does on
+//! it. When dropped, it deregisters the descriptor first and closes it after.
+//!
+//! tokio's constructors of `AsyncFd` are `unsafe` (its safe ones are deprecated as unsound):
+//! the caller promises that the descriptor stays open, refers to the same socket and is what
+//! `as_raw_fd` returns for as long as it is registered. This module is the backend's one
+//! place with `unsafe` code, and [`Registered`] is how it keeps that promise for any
+//! [`Pollable`] socket.
 
 use std::fmt;
 use std::io;
+use std::os::fd::{AsRawFd, RawFd};
 use std::task::{ready, Context, Poll};
 
 use anyio_core::backend::{Interest, Pollable, Reactor, Registration};
-use std::os::fd::OwnedFd;
-
+use tokio::io::unix::AsyncFd;
 use tokio::runtime::Handle;
 
 use crate::{TokioJoinHandle, TokioRuntime};
@@ -26,10 +30,18 @@ impl Reactor for TokioRuntime {
             io::Error::other("not inside a tokio runtime: open sockets inside anyio::run")
         })?;
         let _entered = handle.enter();
-        let watcher = std::os::unix::net::UnixStream::from(socket.as_fd().try_clone_to_owned()?);
-        let watcher: OwnedFd = watcher.into();
-        let watcher = tokio::net::UnixStream::from_std(watcher.into())?;
-        Ok(TokioRegistration { socket, watcher })
+        let fd = socket.as_fd().as_raw_fd();
+        let registered = Registered { socket, fd };
+        // SAFETY: `fd` is the socket's descriptor, taken through `AsFd`, so it is open and
+        // refers to the socket while the socket is borrowed. `Registered` owns the socket,
+        // lends it only by shared reference and never moves it out, and the `AsyncFd` drops
+        // it only after deregistering `fd`. A sound `AsFd` type cannot close or replace its
+        // descriptor through a shared reference (another thread may hold a `BorrowedFd` of
+        // it meanwhile), so `fd` stays open and the same until then, and `as_raw_fd` always
+        // returns it.
+        #[allow(unsafe_code)]
+        let registration = unsafe { AsyncFd::register(registered) };
+        registration.map(TokioRegistration).map_err(io::Error::from)
     }
 
     fn spawn_blocking<F, T>(self, f: F) -> TokioJoinHandle<T>
@@ -61,23 +73,32 @@ impl Reactor for TokioRuntime {
 ///     })
 ///     .unwrap();
 /// ```
-pub struct TokioRegistration<T: Pollable> {
-    // Dropped first: deregisters before the socket closes.
-    watcher: tokio::net::UnixStream,
+pub struct TokioRegistration<T: Pollable>(AsyncFd<Registered<T>>);
+
+/// A registered socket and the descriptor it was registered with, which is what tokio is
+/// told on every `as_raw_fd` (tokio requires the same one for the registration's whole life).
+struct Registered<T> {
     socket: T,
+    fd: RawFd,
+}
+
+impl<T> AsRawFd for Registered<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd
+    }
 }
 
 impl<T: Pollable> fmt::Debug for TokioRegistration<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("TokioRegistration")
-            .field(&self.socket.as_raw_fd())
+            .field(&self.0.get_ref().fd)
             .finish()
     }
 }
 
 impl<T: Pollable> Registration<T> for TokioRegistration<T> {
     fn get_ref(&self) -> &T {
-        &self.socket
+        &self.0.get_ref().socket
     }
 
     fn poll_io<R>(
@@ -86,19 +107,14 @@ impl<T: Pollable> Registration<T> for TokioRegistration<T> {
         interest: Interest,
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        let tokio_interest = match interest {
-            Interest::Read => tokio::io::Interest::READABLE,
-            Interest::Write => tokio::io::Interest::WRITABLE,
-        };
         loop {
-            ready!(match interest {
-                Interest::Read => self.watcher.poll_read_ready(cx),
-                Interest::Write => self.watcher.poll_write_ready(cx),
+            let mut guard = ready!(match interest {
+                Interest::Read => self.0.poll_read_ready(cx),
+                Interest::Write => self.0.poll_write_ready(cx),
             })?;
             // `try_io` clears tokio's readiness when `op` would block, so the next poll waits.
-            match self.watcher.try_io(tokio_interest, || op(&self.socket)) {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                result => return Poll::Ready(result),
+            if let Ok(result) = guard.try_io(|fd| op(&fd.get_ref().socket)) {
+                return Poll::Ready(result);
             }
         }
     }

@@ -9,8 +9,8 @@
 //! (facade, native, facade, native, ...), and prints a markdown table of the medians, the
 //! ratio facade/native, the case's target ratio and whether it is met. Every timed sample
 //! enters the runtime first, runs the work once untimed to warm up, then times one more run;
-//! runtime start-up and shutdown are never timed. A memory sample (`park_1m`) is one fresh
-//! child process of this binary instead, which reports its own peak RSS. What each case
+//! runtime start-up and shutdown are never timed. A memory sample (`park_1m`, `c10k_idle_rss`) is
+//! one fresh child process of this binary instead, which reports its own peak RSS. What each case
 //! measures is described in `docs/benchmarks.md`.
 //!
 //! Adding a case: write one function per side with the signature `fn(Rt) -> Duration` (use
@@ -27,7 +27,10 @@ use std::num::NonZeroUsize;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use cases::{cases, park_child_main, Case, Sample, Unit, PARK_CHILD_FLAG};
+use cases::{
+    c10k_child_main, c10k_clients_main, cases, park_child_main, Case, Sample, Unit,
+    C10K_CHILD_FLAG, C10K_CLIENTS_FLAG, PARK_CHILD_FLAG,
+};
 use harness::Rt;
 use stats::{median_sample, spread_percent};
 
@@ -184,10 +187,14 @@ fn parse_options() -> Result<Options, String> {
 }
 
 fn main() -> ExitCode {
-    // A `park_1m` sample runs in a child process of this binary: see `cases/memory.rs`.
+    // A memory sample runs in a child process of this binary: see `cases/memory.rs` and
+    // `cases/c10k.rs`.
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some(PARK_CHILD_FLAG) {
-        return park_child_main(&args[1..]);
+    match args.first().map(String::as_str) {
+        Some(PARK_CHILD_FLAG) => return park_child_main(&args[1..]),
+        Some(C10K_CHILD_FLAG) => return c10k_child_main(&args[1..]),
+        Some(C10K_CLIENTS_FLAG) => return c10k_clients_main(&args[1..]),
+        _ => {}
     }
     let options = match parse_options() {
         Ok(options) => options,

@@ -48,7 +48,7 @@ pub(crate) fn median_sample(samples: &[Sample]) -> Sample {
                 .collect();
             Sample::Memory(Footprint {
                 peak: median_f64(footprints.iter().map(|f| f.peak as f64).collect()).round() as u64,
-                per_child: median_f64(footprints.iter().map(|f| f.per_child).collect()),
+                per_item: median_f64(footprints.iter().map(|f| f.per_item).collect()),
             })
         }
     }

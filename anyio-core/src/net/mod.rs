@@ -60,6 +60,7 @@ mod error;
 mod happy_eyeballs;
 mod listen;
 mod op;
+mod scratch;
 mod socket;
 mod stream;
 mod tcp;

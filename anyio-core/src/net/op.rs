@@ -5,6 +5,7 @@ use std::io::{self, Read, Write};
 
 use bytes::Bytes;
 
+use super::scratch::read_to_bytes;
 use super::socket::IoOp;
 use crate::streams::byte::ZERO_MAX_BYTES;
 use crate::streams::StreamError;
@@ -51,23 +52,24 @@ where
     }
 }
 
-/// Reads at most a given number of bytes into a fresh buffer.
+/// Reads at most a given number of bytes into a fresh [`Bytes`] of exactly the length read.
+///
+/// It holds no buffer while it waits: the bytes are read into the thread's scratch buffer
+/// once the socket is ready, and copied out (see the `scratch` module).
 pub struct ReadBytes {
-    buf: Vec<u8>,
+    max_bytes: usize,
 }
 
 impl ReadBytes {
     pub(crate) fn new(max_bytes: usize) -> Self {
-        Self {
-            buf: vec![0; max_bytes],
-        }
+        Self { max_bytes }
     }
 }
 
 impl fmt::Debug for ReadBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReadBytes")
-            .field("max_bytes", &self.buf.len())
+            .field("max_bytes", &self.max_bytes)
             .finish()
     }
 }
@@ -79,7 +81,7 @@ where
     type Output = Bytes;
 
     fn validate(&self) -> Result<(), StreamError> {
-        if self.buf.is_empty() {
+        if self.max_bytes == 0 {
             return Err(StreamError::invalid_argument(ZERO_MAX_BYTES));
         }
         Ok(())
@@ -87,10 +89,8 @@ where
 
     fn attempt(&mut self, socket: &T) -> io::Result<Bytes> {
         let mut socket = socket;
-        let n = socket.read(&mut self.buf)?;
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.truncate(n);
-        Ok(Bytes::from(buf))
+        let (bytes, ()) = read_to_bytes(self.max_bytes, |buf| Ok((socket.read(buf)?, ())))?;
+        Ok(bytes)
     }
 
     fn complete(result: io::Result<Bytes>) -> Result<Bytes, StreamError> {

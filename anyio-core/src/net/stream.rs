@@ -64,8 +64,12 @@ where
             .io(Interest::Write, SendAll::new(data, finished))
     }
 
+    /// Finishes the sending side; `Busy` while a send is in progress, which goes on
+    /// unharmed (one task per direction).
     pub(crate) fn send_eof(&self) -> std::future::Ready<Result<(), StreamError>> {
-        std::future::ready(self.finish_sending().map_err(StreamError::from))
+        std::future::ready(self.socket.exclusive(Interest::Write, || {
+            self.finish_sending().map_err(StreamError::from)
+        }))
     }
 
     fn finish_sending(&self) -> io::Result<()> {

@@ -191,7 +191,9 @@ impl<R: Reactor> TcpStream<R> {
     ///
     /// # Errors
     ///
-    /// `Closed` when the stream was closed, `Broken` when the peer is gone.
+    /// `Closed` when the stream was closed, `Broken` when the peer is gone, `Busy` while
+    /// another task's send is in progress (one task per direction: the send goes on, and the
+    /// end of the stream can be sent once it completes).
     ///
     /// # Cancel safety
     ///

@@ -5,10 +5,10 @@ use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
-use std::sync::Mutex;
 
 use bytes::Bytes;
 
+use super::scratch::{read_to_bytes, SCRATCH_SIZE};
 use super::socket::{IoOp, Socket, SocketIo};
 use super::{SocketAddress, SocketAttributes};
 use crate::backend::{Interest, Reactor};
@@ -24,17 +24,16 @@ use crate::streams::{AsyncClose, ObjectReceiveStream, ObjectSendStream, StreamEr
 /// ```
 pub const MAX_DATAGRAM_SIZE: usize = 65_507;
 
-/// Larger than any UDP payload, so a receive never cuts a datagram short.
-const RECEIVE_BUFFER_SIZE: usize = 65_536;
+// Receives read into the thread's scratch buffer, which is larger than any UDP payload, so a
+// receive never cuts a datagram short.
+const _: () = assert!(SCRATCH_SIZE > MAX_DATAGRAM_SIZE);
 
 const DATAGRAM_TOO_LARGE: &str =
     "the datagram is larger than MAX_DATAGRAM_SIZE (65507 bytes): split it into smaller ones";
 
-/// The registered socket and the buffer its receives read into; the buffer is only used by
-/// the task holding the receive direction, so its lock is never contended.
+/// The registered socket of a [`UdpSocket`] or a [`ConnectedUdpSocket`].
 struct Datagrams<R: Reactor> {
     socket: Socket<R, std::net::UdpSocket>,
-    buffer: Mutex<Box<[u8]>>,
 }
 
 impl<R: Reactor> Datagrams<R> {
@@ -42,7 +41,6 @@ impl<R: Reactor> Datagrams<R> {
         socket.set_nonblocking(true)?;
         Ok(Self {
             socket: Socket::new(socket)?,
-            buffer: Mutex::new(vec![0; RECEIVE_BUFFER_SIZE].into_boxed_slice()),
         })
     }
 
@@ -87,12 +85,12 @@ pub struct UdpSocket<R: Reactor> {
 }
 
 /// A receive on a [`UdpSocket`], as returned by [`UdpSocket::receive_from`].
-pub type UdpReceiveFrom<'a, R> = SocketIo<'a, R, std::net::UdpSocket, ReceiveDatagramFrom<'a>>;
+pub type UdpReceiveFrom<'a, R> = SocketIo<'a, R, std::net::UdpSocket, ReceiveDatagramFrom>;
 /// A send on a UDP socket, as returned by [`UdpSocket::send_to`] and
 /// [`ConnectedUdpSocket::send`].
 pub type UdpSend<'a, R> = SocketIo<'a, R, std::net::UdpSocket, SendDatagram<'a>>;
 /// A receive on a [`ConnectedUdpSocket`], as returned by [`ConnectedUdpSocket::receive`].
-pub type UdpReceive<'a, R> = SocketIo<'a, R, std::net::UdpSocket, ReceiveDatagram<'a>>;
+pub type UdpReceive<'a, R> = SocketIo<'a, R, std::net::UdpSocket, ReceiveDatagram>;
 
 impl<R: Reactor> UdpSocket<R> {
     /// Wraps a bound standard-library socket, registering it with the runtime serving the
@@ -122,7 +120,7 @@ impl<R: Reactor> UdpSocket<R> {
     }
 
     /// Receives the next datagram and the address it came from. The payload is never cut
-    /// short: every UDP payload fits in the socket's receive buffer.
+    /// short: receives read into a buffer larger than any UDP payload.
     ///
     /// # Examples
     ///
@@ -146,12 +144,7 @@ impl<R: Reactor> UdpSocket<R> {
     ///
     /// Cancel safe: a datagram leaves the socket only in the poll that returns it.
     pub fn receive_from(&self) -> UdpReceiveFrom<'_, R> {
-        self.inner.socket.io(
-            Interest::Read,
-            ReceiveDatagramFrom {
-                buffer: &self.inner.buffer,
-            },
-        )
+        self.inner.socket.io(Interest::Read, ReceiveDatagramFrom)
     }
 
     /// Sends `data` as one datagram to `address`.
@@ -419,12 +412,7 @@ impl<R: Reactor> ConnectedUdpSocket<R> {
     ///
     /// Cancel safe: a datagram leaves the socket only in the poll that returns it.
     pub fn receive(&self) -> UdpReceive<'_, R> {
-        self.inner.socket.io(
-            Interest::Read,
-            ReceiveDatagram {
-                buffer: &self.inner.buffer,
-            },
-        )
+        self.inner.socket.io(Interest::Read, ReceiveDatagram)
     }
 
     /// Sends `data` as one datagram to the peer.
@@ -671,46 +659,29 @@ async fn resolve<R: Reactor>(host: &str, port: u16) -> io::Result<Vec<SocketAddr
     Ok(super::dns::resolve::<R>(host, port).await?)
 }
 
-/// Receives one datagram and its sender into the socket's buffer, then copies it out.
-pub struct ReceiveDatagramFrom<'a> {
-    buffer: &'a Mutex<Box<[u8]>>,
-}
+/// Receives one datagram and its sender, as a [`Bytes`] of exactly the datagram's length.
+#[derive(Debug)]
+pub struct ReceiveDatagramFrom;
 
-impl fmt::Debug for ReceiveDatagramFrom<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReceiveDatagramFrom")
-            .finish_non_exhaustive()
-    }
-}
-
-impl IoOp<std::net::UdpSocket> for ReceiveDatagramFrom<'_> {
+impl IoOp<std::net::UdpSocket> for ReceiveDatagramFrom {
     type Output = (Bytes, SocketAddr);
 
     fn attempt(&mut self, socket: &std::net::UdpSocket) -> io::Result<(Bytes, SocketAddr)> {
-        let mut buffer = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
-        let (n, from) = socket.recv_from(&mut buffer)?;
-        Ok((Bytes::copy_from_slice(&buffer[..n]), from))
+        read_to_bytes(SCRATCH_SIZE, |buffer| socket.recv_from(buffer))
     }
 }
 
-/// Receives one datagram from a connected socket's peer.
-pub struct ReceiveDatagram<'a> {
-    buffer: &'a Mutex<Box<[u8]>>,
-}
+/// Receives one datagram from a connected socket's peer, as a [`Bytes`] of exactly the
+/// datagram's length.
+#[derive(Debug)]
+pub struct ReceiveDatagram;
 
-impl fmt::Debug for ReceiveDatagram<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReceiveDatagram").finish_non_exhaustive()
-    }
-}
-
-impl IoOp<std::net::UdpSocket> for ReceiveDatagram<'_> {
+impl IoOp<std::net::UdpSocket> for ReceiveDatagram {
     type Output = Bytes;
 
     fn attempt(&mut self, socket: &std::net::UdpSocket) -> io::Result<Bytes> {
-        let mut buffer = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
-        let n = socket.recv(&mut buffer)?;
-        Ok(Bytes::copy_from_slice(&buffer[..n]))
+        let (bytes, ()) = read_to_bytes(SCRATCH_SIZE, |buffer| Ok((socket.recv(buffer)?, ())))?;
+        Ok(bytes)
     }
 }
 

@@ -22,18 +22,19 @@ pub(crate) const PARK_CHILD_FLAG: &str = "--park-child";
 /// One side's memory in one sample of a memory case.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Footprint {
-    /// The child process's peak RSS (`VmHWM`) once every child was parked, in bytes.
+    /// The child process's peak RSS (`VmHWM`) once everything measured was in place, in bytes.
     pub(crate) peak: u64,
-    /// That peak minus the same process's RSS just before spawning, per parked child, in bytes.
-    pub(crate) per_child: f64,
+    /// That peak minus the same process's RSS just before, per item measured (a parked child,
+    /// an idle connection), in bytes.
+    pub(crate) per_item: f64,
 }
 
 /// What a `--park-child` process reports: its RSS before spawning and its peak RSS once all
 /// children are parked, both in bytes.
 #[derive(Debug, Clone, Copy)]
-struct ChildReport {
-    before: u64,
-    peak: u64,
+pub(crate) struct ChildReport {
+    pub(crate) before: u64,
+    pub(crate) peak: u64,
 }
 
 /// One facade sample of `park_1m`, in a fresh child process.
@@ -47,15 +48,21 @@ pub(crate) fn park_native(rt: Rt) -> Footprint {
 }
 
 fn park_in_child(side: &str, rt: Rt) -> Footprint {
+    footprint_in_child(PARK_CHILD_FLAG, side, rt, PARK_N)
+}
+
+/// Runs `anyio-bench <flag> <side> <backend>` and turns the RSS figures it prints into a
+/// [`Footprint`] over `items`.
+pub(crate) fn footprint_in_child(flag: &str, side: &str, rt: Rt, items: usize) -> Footprint {
     let exe = std::env::current_exe().expect("cannot find this executable");
     let output = Command::new(exe)
-        .args([PARK_CHILD_FLAG, side, rt.name()])
+        .args([flag, side, rt.name()])
         .stderr(std::process::Stdio::inherit())
         .output()
-        .expect("cannot start a --park-child process");
+        .unwrap_or_else(|e| panic!("cannot start a {flag} process: {e}"));
     assert!(
         output.status.success(),
-        "--park-child {side} {} failed: {}",
+        "{flag} {side} {} failed: {}",
         rt.name(),
         output.status
     );
@@ -64,7 +71,7 @@ fn park_in_child(side: &str, rt: Rt) -> Footprint {
         stdout
             .lines()
             .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
-            .unwrap_or_else(|| panic!("--park-child printed no {name:?}: {stdout:?}"))
+            .unwrap_or_else(|| panic!("{flag} printed no {name:?}: {stdout:?}"))
     };
     let report = ChildReport {
         before: field("rss_before_bytes"),
@@ -72,7 +79,7 @@ fn park_in_child(side: &str, rt: Rt) -> Footprint {
     };
     Footprint {
         peak: report.peak,
-        per_child: report.peak.saturating_sub(report.before) as f64 / PARK_N as f64,
+        per_item: report.peak.saturating_sub(report.before) as f64 / items as f64,
     }
 }
 
@@ -91,9 +98,16 @@ pub(crate) fn park_child_main(args: &[String]) -> ExitCode {
         "native" => park_native_here(rt),
         _ => return child_usage(&format!("unknown side {side:?}")),
     };
-    println!("rss_before_bytes {}", report.before);
-    println!("peak_rss_bytes {}", report.peak);
+    report.print();
     ExitCode::SUCCESS
+}
+
+impl ChildReport {
+    /// Prints the report on stdout, as [`footprint_in_child`] reads it.
+    pub(crate) fn print(self) {
+        println!("rss_before_bytes {}", self.before);
+        println!("peak_rss_bytes {}", self.peak);
+    }
 }
 
 fn child_usage(message: &str) -> ExitCode {
@@ -170,9 +184,9 @@ fn park_native_here(rt: Rt) -> ChildReport {
 
 /// A `kB` line of `/proc/self/status` (`VmRSS:` the current resident set, `VmHWM:` its peak
 /// so far), in bytes.
-fn rss_bytes(field: &str) -> u64 {
+pub(crate) fn rss_bytes(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status")
-        .expect("park_1m reads /proc/self/status, which needs Linux");
+        .expect("the memory cases read /proc/self/status, which needs Linux");
     let kib: u64 = status
         .lines()
         .find_map(|line| line.strip_prefix(field))

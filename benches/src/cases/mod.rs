@@ -1,5 +1,6 @@
 //! The cases: what each one measures, on which runtimes, and its target ratio.
 
+mod c10k;
 mod cancel;
 mod channels;
 mod fs;
@@ -13,6 +14,8 @@ mod threads;
 use std::time::Duration;
 
 use crate::harness::Rt;
+pub(crate) use c10k::{c10k_child_main, c10k_clients_main, C10K_CHILD_FLAG, C10K_CLIENTS_FLAG};
+use c10k::{c10k_facade, c10k_native};
 use cancel::*;
 use channels::*;
 use fs::*;
@@ -31,8 +34,9 @@ pub(crate) enum Unit {
     /// Wall time of one run divided by this many operations, in nanoseconds.
     NanosPerOp(u64),
     /// Memory ([`Side::Memory`]): the peak RSS in MB (10^6 bytes) and the bytes it grew by
-    /// per parked child; the ratio compares the bytes per child.
-    BytesPerChild,
+    /// per item measured, named by the string (a parked "child", an idle "connection"); the
+    /// ratio compares the bytes per item.
+    BytesPer(&'static str),
 }
 
 /// One sample of one side, as its [`Side`] returned it.
@@ -43,11 +47,11 @@ pub(crate) enum Sample {
 }
 
 impl Sample {
-    /// The figure the ratio compares: seconds, or bytes per child.
+    /// The figure the ratio compares: seconds, or bytes per item.
     pub(crate) fn value(self) -> f64 {
         match self {
             Sample::Time(time) => time.as_secs_f64(),
-            Sample::Memory(footprint) => footprint.per_child,
+            Sample::Memory(footprint) => footprint.per_item,
         }
     }
 }
@@ -59,10 +63,10 @@ impl Unit {
             (Unit::NanosPerOp(ops), Sample::Time(time)) => {
                 format!("{:.1} ns/op", time.as_secs_f64() * 1e9 / ops as f64)
             }
-            (Unit::BytesPerChild, Sample::Memory(footprint)) => format!(
-                "{:.1} MB peak, {:.1} B/child",
+            (Unit::BytesPer(item), Sample::Memory(footprint)) => format!(
+                "{:.1} MB peak, {:.1} B/{item}",
                 footprint.peak as f64 / 1e6,
-                footprint.per_child
+                footprint.per_item
             ),
             (unit, sample) => panic!("unit {unit:?} cannot show {sample:?}"),
         }
@@ -74,7 +78,7 @@ impl Unit {
 pub(crate) enum Side {
     /// Times one run in this process (units `Millis` and `NanosPerOp`).
     Time(fn(Rt) -> Duration),
-    /// Measures one run's memory in a fresh child process (unit `BytesPerChild`).
+    /// Measures one run's memory in a fresh child process (unit `BytesPer`).
     Memory(fn(Rt) -> Footprint),
 }
 
@@ -146,7 +150,7 @@ pub(crate) fn cases() -> Vec<Case> {
             name: "park_1m",
             backends: &Rt::ALL,
             target: 1.25,
-            unit: Unit::BytesPerChild,
+            unit: Unit::BytesPer("child"),
             facade: Side::Memory(park_facade),
             native: Side::Memory(park_native),
         },
@@ -293,6 +297,14 @@ pub(crate) fn cases() -> Vec<Case> {
             unit: Unit::Millis,
             facade: Side::Time(bulk_facade_bytes),
             native: Side::Time(bulk_native),
+        },
+        Case {
+            name: "c10k_idle_rss",
+            backends: &Rt::ALL,
+            target: 1.2,
+            unit: Unit::BytesPer("connection"),
+            facade: Side::Memory(c10k_facade),
+            native: Side::Memory(c10k_native),
         },
         Case {
             name: "fs_read_64mib",

@@ -88,8 +88,8 @@ fn a_waiting_send_is_handed_over_exactly_once() {
 
 #[test]
 fn a_hand_over_racing_the_receivers_cancellation_delivers_the_item_once() {
+    use super::scope_probe::ScopeProbe;
     use super::state::Shared;
-    use super::waiters::ScopeProbe;
     use crate::tree::{Kind, Node, Sources};
 
     loom::model(|| {

@@ -84,10 +84,10 @@ mod error;
 mod loom_tests;
 mod object;
 mod receiver;
+mod scope_probe;
 mod sender;
 mod state;
 mod statistics;
-mod waiters;
 
 pub use buffer_size::{InvalidBufferSize, MaxBufferSize};
 pub use error::{ReceiveError, SendError, TryReceiveError, TrySendError};

@@ -8,12 +8,13 @@ use std::task::{Context, Poll, Waker};
 use futures_core::{FusedStream, Stream};
 
 use super::error::{ReceiveError, TryReceiveError};
+use super::scope_probe::ScopeProbe;
 use super::state::{HandleId, Shared};
 use super::statistics::MemoryObjectStreamStatistics;
-use super::waiters::{Key, ScopeProbe};
 use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::Arc;
 use crate::time::is_cancelled;
+use crate::wait::Key;
 
 /// The receiving end of a memory object stream; clone it for more receivers.
 ///

@@ -46,13 +46,13 @@
 
 use std::collections::VecDeque;
 use std::mem;
-use std::sync::PoisonError;
 use std::task::{Poll, Waker};
 
 use super::error::{ReceiveError, SendError, TryReceiveError, TrySendError};
+use super::scope_probe::ScopeProbe;
 use super::statistics::MemoryObjectStreamStatistics;
-use super::waiters::{register, Key, ScopeProbe, WaiterList, WakeList};
 use crate::loom::Mutex;
+use crate::wait::{register, Acquire, Key, WaitList, WakeList};
 
 /// Identifies one handle (one clone of one end), so closing it finds its own waiters.
 pub(crate) type HandleId = u64;
@@ -79,7 +79,7 @@ impl<T> Shared<T> {
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut State<T>, &mut WakeList) -> R) -> R {
         let mut wakes = WakeList::new();
         let result = {
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut state = self.state.acquire();
             f(&mut state, &mut wakes)
         };
         if wakes.is_empty() {
@@ -150,7 +150,7 @@ impl Ready for ReceiveWaiter {
 /// The first ready waiter in `list`'s queue; usually the front, cancelled waiters are few and
 /// leave soon.
 #[inline]
-fn first_ready<S: Ready>(list: &WaiterList<S>) -> Option<Key> {
+fn first_ready<S: Ready>(list: &WaitList<S>) -> Option<Key> {
     let mut cursor = list.front();
     while let Some(key) = cursor {
         if list.get(key).is_ready() {
@@ -174,8 +174,8 @@ pub(crate) struct State<T> {
     reserved: usize,
     open_senders: usize,
     open_receivers: usize,
-    senders: WaiterList<SendWaiter<T>>,
-    receivers: WaiterList<ReceiveWaiter>,
+    senders: WaitList<SendWaiter<T>>,
+    receivers: WaitList<ReceiveWaiter>,
     next_handle: HandleId,
 }
 
@@ -185,8 +185,8 @@ impl<T> State<T> {
         Self {
             buffer: VecDeque::new(),
             capacity,
-            senders: WaiterList::new(),
-            receivers: WaiterList::new(),
+            senders: WaitList::new(),
+            receivers: WaitList::new(),
             reserved: 0,
             open_senders: 1,
             open_receivers: 1,
@@ -373,7 +373,7 @@ impl<T> State<T> {
             Err(TrySendError::Closed(item)) => Err(SendError::Closed(item)),
             Err(TrySendError::Broken(item)) => Err(SendError::Broken(item)),
             Err(TrySendError::WouldBlock(item)) => {
-                let key = self.senders.insert_back(SendWaiter {
+                let key = self.senders.push_back(SendWaiter {
                     slot: Slot::Queued(item),
                     waker: waker.cloned(),
                     owner,
@@ -416,7 +416,7 @@ impl<T> State<T> {
             }
             Slot::Closed(_) | Slot::Broken(_) => {}
         }
-        Poll::Ready(match self.senders.remove(key).slot {
+        Poll::Ready(match self.senders.remove(key).0.slot {
             Slot::Delivered => Ok(()),
             Slot::Closed(item) => Err(SendError::Closed(item)),
             Slot::Broken(item) => Err(SendError::Broken(item)),
@@ -426,7 +426,7 @@ impl<T> State<T> {
 
     /// Frees a send's slot; returns its item if it was not delivered (withdrawn).
     pub(crate) fn cancel_send(&mut self, key: Key) -> Option<T> {
-        match self.senders.remove(key).slot {
+        match self.senders.remove(key).0.slot {
             Slot::Queued(item) | Slot::Closed(item) | Slot::Broken(item) => Some(item),
             Slot::Delivered => None,
         }
@@ -511,7 +511,7 @@ impl<T> State<T> {
             None => {
                 // A waiting receiver is room for one more item, but a ready sender queued for
                 // room would have been handed its item just above: nothing to dispatch.
-                *slot = Some(self.receivers.insert_back(ReceiveWaiter {
+                *slot = Some(self.receivers.push_back(ReceiveWaiter {
                     status: Status::Waiting,
                     waker: Some(waker.clone()),
                     owner,
@@ -525,7 +525,7 @@ impl<T> State<T> {
     /// Frees a receive's slot; a reservation it held passes to the next waiting receiver (or
     /// its item stays first in line).
     pub(crate) fn cancel_receive(&mut self, key: Key, wakes: &mut WakeList) {
-        if self.receivers.remove(key).status == Status::Reserved {
+        if self.receivers.remove(key).0.status == Status::Reserved {
             self.reserved -= 1;
             self.dispatch(wakes);
         }
