@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
+use std::future::Future;
+
+use anyio::core::backend::Runtime as _;
 use anyio::streams::memory::create_memory_object_stream;
+use anyio::AnyRuntime;
 
 use crate::harness::{native_pair, on_facade, on_native, Rt};
 
@@ -93,6 +97,40 @@ pub(crate) fn channel_facade(rt: Rt) -> Duration {
     })
 }
 
+/// Runs two futures as plain tasks of the anyio runtime `rt` (its `Runtime::spawn`, no task
+/// group) and waits for both: the facade's counterpart of [`native_pair`], so that a case
+/// measures the channel alone.
+async fn facade_pair<A, B>(rt: Rt, a: A, b: B)
+where
+    A: Future<Output = ()> + Send + 'static,
+    B: Future<Output = ()> + Send + 'static,
+{
+    let runtime = AnyRuntime::try_from(rt.anyio()).expect("the backend is enabled");
+    let (a, b) = (runtime.spawn(a), runtime.spawn(b));
+    a.await.expect("task failed");
+    b.await.expect("task failed");
+}
+
+/// As [`channel_facade`], but the producer and the consumer are plain spawned tasks.
+pub(crate) fn channel_facade_spawned(rt: Rt) -> Duration {
+    on_facade(rt, move || async move {
+        let (tx, rx) = create_memory_object_stream::<u64>(CHANNEL_CAP);
+        let producer = async move {
+            for i in 0..CHANNEL_N {
+                tx.send(i).await.expect("the receiver is alive");
+            }
+        };
+        let consumer = async move {
+            let mut sum = 0u64;
+            while let Ok(item) = rx.receive().await {
+                sum += item;
+            }
+            assert_eq!(sum, CHANNEL_N * (CHANNEL_N - 1) / 2);
+        };
+        facade_pair(rt, producer, consumer).await;
+    })
+}
+
 pub(crate) fn channel_tokio_mpsc(rt: Rt) -> Duration {
     native_channel_case!(rt, tokio::sync::mpsc::channel::<u64>, send, recv, Some)
 }
@@ -130,6 +168,28 @@ pub(crate) fn ping_pong_facade(rt: Rt) -> Duration {
         })
         .await
         .expect("task group failed");
+    })
+}
+
+/// As [`ping_pong_facade`], but between two plain spawned tasks.
+pub(crate) fn ping_pong_facade_spawned(rt: Rt) -> Duration {
+    on_facade(rt, move || async move {
+        let (ping_tx, ping_rx) = create_memory_object_stream::<u64>(1);
+        let (pong_tx, pong_rx) = create_memory_object_stream::<u64>(1);
+        let ponger = async move {
+            while let Ok(ball) = ping_rx.receive().await {
+                pong_tx.send(ball + 1).await.expect("the pinger is alive");
+            }
+        };
+        let pinger = async move {
+            let mut ball = 0;
+            for _ in 0..PING_N {
+                ping_tx.send(ball).await.expect("the ponger is alive");
+                ball = pong_rx.receive().await.expect("the ponger is alive");
+            }
+            assert_eq!(ball, PING_N);
+        };
+        facade_pair(rt, ponger, pinger).await;
     })
 }
 

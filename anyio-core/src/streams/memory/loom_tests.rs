@@ -1,6 +1,8 @@
 //! Loom models of the channel: every interleaving of two threads on the shared state.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p anyio-core --lib --release streams::memory`.
+//! The models drive the public handles where they can, and the state machine directly where
+//! a cancel scope takes part (there is no runtime under loom to run one).
 
 use std::future::Future;
 use std::pin::pin;
@@ -59,40 +61,75 @@ fn a_dropped_receive_never_loses_the_item_handed_to_it() {
 }
 
 #[test]
-fn a_dropped_send_delivers_exactly_when_it_was_handed_over() {
+fn a_waiting_send_is_handed_over_exactly_once() {
     loom::model(|| {
         let (tx, rx) = create_memory_object_stream::<u32>(0);
+        let receiver = thread::spawn(move || (rx.try_receive(), rx));
         let mut cx = Context::from_waker(Waker::noop());
         let mut send = Box::pin(tx.send(7));
-        assert!(
-            send.as_mut().poll(&mut cx).is_pending(),
-            "capacity 0 and no receiver waiting: the send waits"
-        );
-        let receiver = thread::spawn(move || rx.try_receive());
-        // Dropped while the other thread may be taking its item.
+        // Capacity 0 and a receiver that never waits: the send queues its item, or finds it
+        // already taken by the time it runs again.
+        let first = send.as_mut().poll(&mut cx);
+        assert!(first.is_pending(), "{first:?}");
+        let (got, rx) = receiver.join().unwrap();
+        let second = send.as_mut().poll(&mut cx);
+        match got {
+            Ok(7) => assert_eq!(second, Poll::Ready(Ok(())), "handed over: completed"),
+            Err(TryReceiveError::WouldBlock) => assert!(second.is_pending()),
+            other => panic!("{other:?}"),
+        }
+        // Whatever happened, dropping the send now leaves nothing behind and takes nothing
+        // back that was received.
         drop(send);
         drop(tx);
-        match receiver.join().unwrap() {
-            // Taken before the drop: the item was delivered, exactly once.
-            Ok(item) => assert_eq!(item, 7),
-            // Withdrawn by the drop first: nobody ever sees it.
-            Err(error) => assert!(
-                matches!(
-                    error,
-                    TryReceiveError::WouldBlock | TryReceiveError::EndOfStream
-                ),
-                "{error:?}"
-            ),
-        }
+        assert_eq!(rx.try_receive(), Err(TryReceiveError::EndOfStream));
     });
 }
 
 #[test]
-fn a_waiting_send_handed_over_reports_success() {
+fn a_hand_over_racing_the_receivers_cancellation_delivers_the_item_once() {
+    use super::scope_probe::ScopeProbe;
+    use super::state::Shared;
+    use crate::tree::{Kind, Node, Sources};
+
     loom::model(|| {
-        let (tx, rx) = create_memory_object_stream::<u32>(0);
-        let receiver = thread::spawn(move || block_on(rx.receive()));
-        assert_eq!(block_on(tx.send(9)), Ok(()));
-        assert_eq!(receiver.join().unwrap(), Ok(9));
+        let shared = Arc::new(Shared::<u32>::new(1));
+        let node = Node::new(Kind::Scope, Sources::default());
+        let probe = ScopeProbe::Scoped(Some(node.clone()));
+        let waker = Waker::noop();
+        let mut slot = None;
+        let poll = |slot: &mut Option<_>, cancelled| {
+            shared.with(|state, wakes| {
+                let scope = || probe.clone();
+                state.poll_receive(slot, 1, false, cancelled, waker, scope, wakes)
+            })
+        };
+        assert!(poll(&mut slot, false).is_pending(), "nothing sent yet");
+        let canceller = thread::spawn(move || node.cancel(None));
+        let sender = {
+            let shared = shared.clone();
+            thread::spawn(move || shared.with(|state, wakes| state.try_send(false, 7, wakes)))
+        };
+        canceller.join().unwrap();
+        assert_eq!(
+            sender.join().unwrap(),
+            Ok(()),
+            "capacity 1: room either way"
+        );
+        // The receive's scope is cancelled now: it takes the item only if it was handed over
+        // first; otherwise the scope drops it and the item waits for the next receiver.
+        match poll(&mut slot, true) {
+            Poll::Ready(Ok(7)) => {
+                let rest = shared.with(|state, wakes| state.try_receive(false, wakes));
+                assert_eq!(rest, Err(TryReceiveError::WouldBlock));
+            }
+            Poll::Pending => {
+                let key = slot.take().expect("still waiting");
+                shared.with(|state, wakes| state.cancel_receive(key, wakes));
+                let rest = shared.with(|state, wakes| state.try_receive(false, wakes));
+                assert_eq!(rest, Ok(7));
+            }
+            other => panic!("{other:?}"),
+        }
     });
 }

@@ -15,13 +15,23 @@
 //!   [`ReceiveError::EndOfStream`]; once every receiver is gone, sends fail with
 //!   [`SendError::Broken`], handing the item back; using a handle you closed fails with
 //!   `Closed` (a failed send hands the item back);
+//! - **hand-over**: a send that must wait keeps its item in the stream's queue, and the item
+//!   moves on the moment room appears (a receive, or a
+//!   [`try_receive`](MemoryObjectReceiver::try_receive), takes it straight from the queue);
+//!   a receive that waits is handed the next item the moment one is sent. Both then complete,
+//!   also when their scope is cancelled right after the hand-over: the item is delivered, not
+//!   put back (the delivery rule: an operation that completed before the cancellation reached
+//!   it keeps its result). A waiting send or receive whose scope is already cancelled is
+//!   passed over: it is handed nothing, and its item is not taken;
 //! - **cancel safety**: [`send`](MemoryObjectSender::send) and
-//!   [`receive`](MemoryObjectReceiver::receive) are anyio checkpoints and lossless. A send's
-//!   item enters the stream only in the poll that reports success, so a send dropped before
-//!   that (plain drop, cancel scope, task-group cancellation) delivered nothing: no receiver
-//!   ever sees its item, and retrying it duplicates nothing. A receive never holds an item:
-//!   one handed to it stays in the stream until it runs, and goes to the next receiver if it
-//!   is dropped first. See the `# Cancel safety` sections for the details;
+//!   [`receive`](MemoryObjectReceiver::receive) are anyio checkpoints and lossless. Inside a
+//!   cancelled scope they do nothing, unless the hand-over above came first. A send dropped
+//!   while its item still waits (by its scope, a task group, or any other drop) withdraws the
+//!   item: no receiver ever sees it. A receive never holds an item: one handed to it stays in
+//!   the stream until it runs, and goes to the next receiver if the receive is dropped by
+//!   other means first. The one case to know: a send future dropped by other means (a
+//!   `select!`, another library's timeout) after its hand-over has delivered its item, though
+//!   it never reported so. See the `# Cancel safety` sections for the details;
 //! - **`try_*` twins** ([`try_send`](MemoryObjectSender::try_send),
 //!   [`try_receive`](MemoryObjectReceiver::try_receive)) never wait, are not checkpoints, and
 //!   work from synchronous code;
@@ -68,15 +78,18 @@
 //! # }).unwrap();
 //! ```
 
+mod buffer_size;
 mod error;
 #[cfg(all(test, loom))]
 mod loom_tests;
 mod object;
 mod receiver;
+mod scope_probe;
 mod sender;
 mod state;
 mod statistics;
 
+pub use buffer_size::{InvalidBufferSize, MaxBufferSize};
 pub use error::{ReceiveError, SendError, TryReceiveError, TrySendError};
 pub use receiver::{MemoryObjectReceiver, Receive};
 pub use sender::{MemoryObjectSender, Send};
@@ -86,12 +99,11 @@ use crate::loom::Arc;
 use state::{Shared, UNBOUNDED};
 
 /// Creates a memory object stream buffering up to `capacity` items; `0` makes it a
-/// rendezvous, where each send completes only when it hands its item to a receiver waiting
-/// for one (if that receiver is cancelled before it runs, the item goes to the next receiver:
-/// it is never lost). Any `capacity`
-/// is valid; `usize::MAX` is the same as
+/// rendezvous, where each send completes only when its item is handed to a receiver (one
+/// waiting for it, or a `try_receive`). Any `capacity` is valid; `usize::MAX` is the same as
 /// [`create_unbounded_memory_object_stream`]. The buffer grows as needed: a large capacity
-/// reserves no memory up front.
+/// reserves no memory up front. A size from outside the program (a configuration value,
+/// AnyIO's `math.inf`) is checked by [`MaxBufferSize`]'s conversions.
 ///
 /// # Examples
 ///

@@ -8,6 +8,7 @@ use std::task::{Context, Poll, Waker};
 use futures_core::{FusedStream, Stream};
 
 use super::error::{ReceiveError, TryReceiveError};
+use super::scope_probe::ScopeProbe;
 use super::state::{HandleId, Shared};
 use super::statistics::MemoryObjectStreamStatistics;
 use crate::loom::atomic::{AtomicBool, Ordering};
@@ -117,11 +118,15 @@ impl<T> MemoryObjectReceiver<T> {
     ///
     /// Cancel safe and lossless: an item is only ever taken out of the stream in the same
     /// poll that returns it, never stored in the [`Receive`] future. An item handed to a
-    /// waiting receive stays in the stream, set aside for it, until that receive runs; if the
-    /// receive is dropped first — plain drop, a cancel scope, a task group cancelling its
-    /// children — the item goes to the next waiting receive, or stays first in line for the
-    /// next one to come. Dropping a receive never loses or reorders items. As an anyio
-    /// checkpoint it never completes inside a cancelled scope.
+    /// waiting receive stays in the stream, set aside for it, until that receive runs; it then
+    /// returns the item even if its scope was cancelled after the hand-over (the delivery rule:
+    /// the item is delivered, not put back), and its code runs on to its next checkpoint. A
+    /// receive whose scope is cancelled while it waits is passed over: items go to the next
+    /// receiver in line, or stay in the buffer. A receive dropped by other means after the
+    /// hand-over (a `select!`, another library's timeout) passes the item to the next waiting
+    /// receive, or leaves it first in line for the next one to come: dropping a receive never
+    /// loses or reorders items. As an anyio checkpoint it never completes inside a cancelled
+    /// scope unless it was handed an item first.
     pub fn receive(&self) -> Receive<'_, T> {
         Receive {
             receiver: self,
@@ -129,13 +134,9 @@ impl<T> MemoryObjectReceiver<T> {
         }
     }
 
-    /// Receives the next item if one is ready (and not already handed to a waiting receive).
-    /// Not a checkpoint.
-    ///
-    /// A send hands its item over in its own poll (see [`send`](super::MemoryObjectSender::send)),
-    /// so at capacity 0 an item is not ready while its sender waits: a try that finds a sender
-    /// waiting asks it to hand its item over and returns `WouldBlock`; a try after that sender
-    /// ran gets the item. (A `Sink`'s item is handed over at once.)
+    /// Receives the next item if one is ready (and not already handed to a waiting receive):
+    /// a buffered one, or else the item of a waiting send, which then completes (at capacity
+    /// 0 that is the only way an item is ready). Not a checkpoint.
     ///
     /// # Examples
     ///
@@ -228,15 +229,21 @@ impl<T> MemoryObjectReceiver<T> {
         self.closed.load(Ordering::Relaxed)
     }
 
-    /// Whether a waiting receive was handed an item (or its handle was closed) and only has
-    /// to take it: then it completes even in a cancelled scope.
-    fn is_settled(&self, slot: Option<Key>) -> bool {
-        slot.is_some_and(|key| self.shared.with(|state, _| state.receive_settled(key)))
-    }
-
-    fn poll_slot(&self, slot: &mut Option<Key>, waker: &Waker) -> Poll<Result<T, ReceiveError>> {
+    /// Polls a receive with waiter slot `slot`. In a `cancelled` scope only a receive that was
+    /// already handed an item completes.
+    fn poll_slot(
+        &self,
+        slot: &mut Option<Key>,
+        cancelled: bool,
+        waker: &Waker,
+    ) -> Poll<Result<T, ReceiveError>> {
+        if cancelled && slot.is_none() {
+            return Poll::Pending; // nothing can have been handed to it
+        }
         self.shared.with(|state, wakes| {
-            state.poll_receive(slot, self.id, self.is_closed_locked(), waker, wakes)
+            let closed = self.is_closed_locked();
+            let scope = ScopeProbe::current;
+            state.poll_receive(slot, self.id, closed, cancelled, waker, scope, wakes)
         })
     }
 
@@ -301,12 +308,9 @@ impl<T> Stream for MemoryObjectReceiver<T> {
     /// The next item; `None` at the end of the stream or once this handle is closed. An anyio
     /// checkpoint; lossless like [`receive`](MemoryObjectReceiver::receive).
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if is_cancelled() {
-            return Poll::Pending;
-        }
         let this = self.get_mut();
         let mut slot = this.stream.take();
-        let poll = this.poll_slot(&mut slot, cx.waker());
+        let poll = this.poll_slot(&mut slot, is_cancelled(), cx.waker());
         this.stream = slot;
         poll.map(Result::ok)
     }
@@ -338,11 +342,12 @@ impl<T> FusedStream for MemoryObjectReceiver<T> {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe and lossless: it never holds an item. An item handed to it while it waits stays
-/// in the stream until it runs; dropped before that, it passes the item to the next waiting
-/// receive (or leaves it first in line). Inside a cancelled scope it completes only if an item
-/// was handed to it before the cancellation reached it (DESIGN.md's delivery rule: the item
-/// is delivered, not put back); otherwise it never completes, so the scope drops it.
+/// Cancel safe and lossless: it never holds an item (see [`MemoryObjectReceiver::receive`]).
+/// An item handed to it while it waits stays in the stream until it runs, and it returns that
+/// item even in a scope cancelled after the hand-over; dropped by other means before it runs,
+/// it passes the item to the next waiting receive (or leaves it first in line). Inside a
+/// cancelled scope it completes only if it was handed an item before the cancellation reached
+/// it.
 #[must_use = "futures do nothing unless polled"]
 pub struct Receive<'a, T> {
     receiver: &'a MemoryObjectReceiver<T>,
@@ -354,10 +359,8 @@ impl<T> Future for Receive<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if is_cancelled() && !this.receiver.is_settled(this.slot) {
-            return Poll::Pending;
-        }
-        this.receiver.poll_slot(&mut this.slot, cx.waker())
+        this.receiver
+            .poll_slot(&mut this.slot, is_cancelled(), cx.waker())
     }
 }
 

@@ -8,6 +8,7 @@ use std::task::{Context, Poll, Waker};
 use futures_sink::Sink;
 
 use super::error::{SendError, TrySendError};
+use super::scope_probe::ScopeProbe;
 use super::state::{HandleId, Shared};
 use super::statistics::MemoryObjectStreamStatistics;
 use crate::loom::atomic::{AtomicBool, Ordering};
@@ -85,11 +86,12 @@ impl<T> MemoryObjectSender<T> {
     /// Sends `item`, waiting for room in the buffer (or, at capacity 0, for a receiver to take
     /// it). Waiting sends are served in FIFO order; a send never overtakes one already waiting.
     ///
-    /// With capacity 0 the send completes when it hands its item to a receiver: at once if a
-    /// receiver is already waiting, otherwise once one asks for an item (a waiting
-    /// [`receive`](super::MemoryObjectReceiver::receive), or a
-    /// [`try_receive`](super::MemoryObjectReceiver::try_receive) that then gets the item on a
-    /// later try).
+    /// A send that has to wait keeps its item in the stream's queue, and completes the moment
+    /// its item is handed over: when room appears, or, at capacity 0, when a receiver asks for
+    /// an item (a waiting [`receive`](super::MemoryObjectReceiver::receive), or a
+    /// [`try_receive`](super::MemoryObjectReceiver::try_receive), which takes the item at
+    /// once). A send whose scope is cancelled while it waits is passed over: its item is not
+    /// taken.
     ///
     /// # Examples
     ///
@@ -111,15 +113,19 @@ impl<T> MemoryObjectSender<T> {
     ///
     /// # Cancel safety
     ///
-    /// Cancel safe and lossless, in the strong sense: the item enters the stream only in the
-    /// poll that returns `Ok(())`. While the send waits, its item stays in its own slot; when
-    /// room appears the send is woken and moves the item in itself. So a [`Send`] future
-    /// dropped before returning `Ok` — plain drop, a cancel scope, a task group cancelling its
-    /// children — never delivered its item: no receiver ever sees it, the item is dropped with
-    /// the future, and retrying the send duplicates nothing. Room it was offered passes to the
-    /// next waiting send. Once it returned `Ok`, the item is in the stream for good: it is
-    /// received, or dropped with the last receiver. As an anyio checkpoint it never completes
-    /// inside a cancelled scope.
+    /// Cancel safe and lossless. As an anyio checkpoint, a send in a cancelled scope delivers
+    /// nothing and never completes, so the scope drops it, withdrawing its item; so does any
+    /// other drop of a [`Send`] future whose item still waits in the queue: no receiver ever
+    /// sees the item, it is dropped with the future, and retrying the send duplicates nothing.
+    ///
+    /// Once its item has been handed over the send has completed: it returns `Ok(())` even if
+    /// its scope is cancelled before it runs again (the delivery rule: an operation that
+    /// completed before the cancellation reached it keeps its result), and its code runs on
+    /// to its next checkpoint. **A `Send` future dropped by other means after the hand-over (a
+    /// `select!` that picked another branch, another library's timeout) has delivered its
+    /// item**, though it never reported so: the item is received, or dropped with the last
+    /// receiver. Code that must know whether the item went out drops sends only through cancel
+    /// scopes, or uses [`try_send`](Self::try_send).
     pub fn send(&self, item: T) -> Send<'_, T> {
         Send {
             sender: self,
@@ -128,7 +134,8 @@ impl<T> MemoryObjectSender<T> {
     }
 
     /// Sends `item` if that needs no waiting: there is room in the buffer (or a receiver is
-    /// waiting) and no other send is already waiting. Not a checkpoint.
+    /// waiting, and the item is handed to it at once) and no other send is already waiting.
+    /// Not a checkpoint.
     ///
     /// # Examples
     ///
@@ -218,22 +225,24 @@ impl<T> MemoryObjectSender<T> {
         self.closed.load(Ordering::Relaxed)
     }
 
-    /// Whether a send finished in the stream (its item handed over, or handed back) and only
-    /// has to report it: then it completes even in a cancelled scope.
-    fn is_settled(&self, op: &Op<T>) -> bool {
-        match op {
-            Op::Queued(key) => self.shared.with(|state, _| state.send_settled(*key)),
-            Op::Start(_) | Op::Done => false,
-        }
-    }
-
-    /// Drives a send future: starts it, or polls its queued slot.
-    fn poll_op(&self, op: &mut Op<T>, waker: &Waker) -> Poll<Result<(), SendError<T>>> {
+    /// Drives a send future: starts it, or polls its queued slot. In a `cancelled` scope only
+    /// a send whose item was already handed over completes.
+    fn poll_op(
+        &self,
+        op: &mut Op<T>,
+        cancelled: bool,
+        waker: &Waker,
+    ) -> Poll<Result<(), SendError<T>>> {
         match std::mem::replace(op, Op::Done) {
+            Op::Start(item) if cancelled => {
+                *op = Op::Start(item);
+                Poll::Pending
+            }
             Op::Start(item) => {
                 let started = self.shared.with(|state, wakes| {
                     let closed = self.is_closed_locked();
-                    state.start_send(self.id, closed, item, Some(waker), wakes)
+                    let scope = ScopeProbe::current;
+                    state.start_send(self.id, closed, item, Some(waker), scope, wakes)
                 });
                 match started {
                     Ok(Some(key)) => {
@@ -245,9 +254,9 @@ impl<T> MemoryObjectSender<T> {
                 }
             }
             Op::Queued(key) => {
-                let poll = self
-                    .shared
-                    .with(|state, _| state.poll_send(key, Some(waker)));
+                let poll = self.shared.with(|state, wakes| {
+                    state.poll_send(key, cancelled, Some(waker), ScopeProbe::current, wakes)
+                });
                 if poll.is_pending() {
                     *op = Op::Queued(key);
                 }
@@ -267,9 +276,9 @@ impl<T> MemoryObjectSender<T> {
         let Some(key) = self.sink else {
             return Poll::Ready(Ok(()));
         };
-        let poll = self
-            .shared
-            .with(|state, _| state.poll_send(key, Some(waker)));
+        let poll = self.shared.with(|state, wakes| {
+            state.poll_send(key, false, Some(waker), || ScopeProbe::Unscoped, wakes)
+        });
         if poll.is_ready() {
             self.sink = None;
         }
@@ -351,7 +360,9 @@ impl<T> Sink<T> for MemoryObjectSender<T> {
         );
         this.sink = this.shared.with(|state, wakes| {
             let closed = this.is_closed_locked();
-            state.start_send(this.id, closed, item, None, wakes)
+            // Nothing can cancel an item in flight: it is handed over as soon as there is room.
+            let scope = || ScopeProbe::Unscoped;
+            state.start_send(this.id, closed, item, None, scope, wakes)
         })?;
         Ok(())
     }
@@ -405,15 +416,10 @@ enum Op<T> {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe and lossless. A send that finds room (or a waiting receiver) delivers at once;
-/// one that waits keeps its item in the stream's queue, and the item is delivered the moment
-/// room appears (a receive, or a `try_receive`, takes it straight from the queue), after which
-/// the send completes with `Ok(())`, also if its scope is cancelled right after (DESIGN.md's
-/// delivery rule). Dropped while still waiting, it withdraws its item and drops it: no
-/// receiver ever sees it. **A send future dropped by other means (a `select!` that lost,
-/// a timeout of another library) after its item was handed over has delivered its item**,
-/// though it never reported so. Inside a cancelled scope a send that has not delivered never
-/// completes, so the scope drops it.
+/// Cancel safe and lossless: see [`MemoryObjectSender::send`]. Dropped while its item waits in
+/// the queue, it withdraws the item (no receiver ever sees it); dropped after its item was
+/// handed over, the item was delivered. Inside a cancelled scope it completes only if its item
+/// was handed over before the cancellation reached it.
 #[must_use = "futures do nothing unless polled"]
 pub struct Send<'a, T> {
     sender: &'a MemoryObjectSender<T>,
@@ -428,10 +434,8 @@ impl<T> Future for Send<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if is_cancelled() && !this.sender.is_settled(&this.op) {
-            return Poll::Pending;
-        }
-        this.sender.poll_op(&mut this.op, cx.waker())
+        this.sender
+            .poll_op(&mut this.op, is_cancelled(), cx.waker())
     }
 }
 

@@ -7,40 +7,49 @@
 //!
 //! Delivered items wait in the `buffer`, and receivers always take its front, so items are
 //! received in exactly the order they were delivered. A send that finds room (and nobody
-//! already waiting to send) delivers its item at once; otherwise its item waits in its own
-//! slot in the sender queue, still owned by the send.
+//! ready to send before it) delivers its item at once; otherwise its item waits in its own
+//! slot in the sender queue.
 //!
-//! **Room is handed over with the item.** When room appears (a receive took an item, a
-//! receiver started waiting, a `try_receive` found the buffer empty), the front queued
-//! sender's item moves into the buffer at once and the sender is woken to report success, as
-//! AnyIO's streams do: so a `try_receive` takes a waiting sender's item, and `statistics()`
-//! shows the hand-over at once. A send whose item was handed over completed, also when its
-//! scope is cancelled right after (it reports success; DESIGN.md's delivery rule), and a send
-//! future dropped after that point had delivered its item. Queued items are delivered in FIFO
-//! order.
+//! **A waiting send is handed room with its item, as AnyIO's are.** When room appears (a
+//! receive took an item, a receiver started waiting), the front queued sender's item moves
+//! into the buffer at once and the sender is woken to report success: the send has completed.
+//! A `try_receive` that finds nothing buffered takes a waiting sender's item the same way, and
+//! [`State::statistics`] shows every hand-over the moment it happens. A send whose item was
+//! handed over reports success even if its scope is cancelled before it runs (the delivery
+//! rule: it completed before the cancellation reached it); a send future dropped by other
+//! means after that point has delivered its item.
 //!
-//! **Receivers never hold items.** "Room" counts the capacity plus one place per waiting
-//! receiver, so a send that finds a receiver waiting delivers at once, even at capacity 0:
-//! the item is *handed* to that receiver. Handing never moves the item into the receiver's
-//! future (which could be dropped with it): the item stays in the buffer and the receiver's
-//! slot is marked `Reserved`, counted in `reserved`. The receiver takes the front item when it
-//! next runs, in the same poll that returns it. A reserved receiver that is dropped or closed
-//! gives its reservation to the next waiting receiver, or leaves the item in the buffer for
-//! whoever receives next.
+//! **Receivers never hold items.** "Room" counts the capacity plus the receivers waiting for
+//! an item, so a send that finds a receiver waiting delivers at once, even at capacity 0: the
+//! item is *handed* to that receiver. Handing never moves the item into the receiver's future
+//! (which could be dropped with it): the item stays in the buffer and the receiver's slot is
+//! marked `Reserved`, counted in `reserved`. The receiver takes the front item when it next
+//! runs, in the same poll that returns it, also if its scope was cancelled after the hand-over.
+//! A reserved receiver dropped by other means, or closed, gives its reservation to the next
+//! waiting receiver, or leaves the item in the buffer for whoever receives next.
 //!
-//! Invariants between operations:
+//! **Hand-overs skip cancelled waiters.** Each waiter carries a [`ScopeProbe`] of the scope it
+//! waits in. A waiter whose scope is cancelled will never get past its checkpoint, so it is
+//! neither handed an item nor counted as room (AnyIO's `test_cancel_during_receive_buffered`),
+//! and its queued item is not taken: it stays where it is until its scope drops it. A waiter
+//! is *ready* when its scope is not cancelled. A scope's cancellation can also be lifted (a
+//! shield switched on), and that wakes the waiter: its next poll finds the room or the item
+//! that passed it by, so nothing waits while it could proceed.
+//!
+//! Invariants between operations, with "ready" read at the time of the last change:
 //! - `reserved <= buffer.len()`: every reservation is backed by a buffered item;
-//! - after [`State::dispatch`], no receiver waits while an unreserved item is buffered, and no
-//!   sender waits while there is room;
+//! - after [`State::dispatch`], no ready receiver waits while an unreserved item is buffered,
+//!   and no ready sender waits while there is room;
 //! - an unreserved receiver takes an item only if `buffer.len() > reserved`, so nobody
 //!   overtakes the receivers already handed one; a new send delivers directly only when no
-//!   sender is queued, so it never overtakes one.
+//!   ready sender is queued, so it never overtakes one.
 
 use std::collections::VecDeque;
 use std::mem;
 use std::task::{Poll, Waker};
 
 use super::error::{ReceiveError, SendError, TryReceiveError, TrySendError};
+use super::scope_probe::ScopeProbe;
 use super::statistics::MemoryObjectStreamStatistics;
 use crate::loom::Mutex;
 use crate::wait::{register, Acquire, Key, WaitList, WakeList};
@@ -98,6 +107,7 @@ struct SendWaiter<T> {
     slot: Slot<T>,
     waker: Option<Waker>,
     owner: HandleId,
+    scope: ScopeProbe,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +125,40 @@ struct ReceiveWaiter {
     status: Status,
     waker: Option<Waker>,
     owner: HandleId,
+    scope: ScopeProbe,
+}
+
+/// A waiter that a hand-over may pick: one whose scope is not cancelled.
+trait Ready {
+    fn is_ready(&self) -> bool;
+}
+
+impl<T> Ready for SendWaiter<T> {
+    #[inline]
+    fn is_ready(&self) -> bool {
+        !self.scope.is_cancelled()
+    }
+}
+
+impl Ready for ReceiveWaiter {
+    #[inline]
+    fn is_ready(&self) -> bool {
+        !self.scope.is_cancelled()
+    }
+}
+
+/// The first ready waiter in `list`'s queue; usually the front, cancelled waiters are few and
+/// leave soon.
+#[inline]
+fn first_ready<S: Ready>(list: &WaitList<S>) -> Option<Key> {
+    let mut cursor = list.front();
+    while let Some(key) = cursor {
+        if list.get(key).is_ready() {
+            return Some(key);
+        }
+        cursor = list.next(key);
+    }
+    None
 }
 
 /// Everything the clones of both ends share.
@@ -168,19 +212,32 @@ impl<T> State<T> {
         id
     }
 
-    /// Whether one more item may enter the buffer: fewer unreserved items than the capacity
-    /// plus the receivers waiting for one.
+    /// Buffered items not handed to a receiver yet.
+    #[inline]
+    fn unreserved(&self) -> usize {
+        self.buffer.len() - self.reserved
+    }
+
+    /// Whether one more item may enter the buffer: fewer unreserved items than the capacity,
+    /// or (with none unreserved, as after every dispatch while receivers wait) a ready
+    /// receiver waiting for one.
+    #[inline]
     fn has_room(&self) -> bool {
-        self.buffer.len() - self.reserved < self.capacity.saturating_add(self.receivers.len())
+        let unreserved = self.unreserved();
+        unreserved < self.capacity
+            || (unreserved == 0
+                && !self.receivers.is_empty()
+                && first_ready(&self.receivers).is_some())
     }
 
-    /// Whether a new send may deliver at once: room, and nobody waiting to send before it.
+    /// Whether a new send may deliver at once: room, and no ready sender waiting before it.
+    #[inline]
     fn may_send_now(&self) -> bool {
-        self.senders.is_empty() && self.has_room()
+        self.has_room() && (self.senders.is_empty() || first_ready(&self.senders).is_none())
     }
 
-    /// Restores the invariants: hands buffered items to waiting receivers, and grants room to
-    /// the front queued sender.
+    /// Restores the invariants: hands buffered items to ready waiting receivers, and room to
+    /// ready queued senders.
     #[inline]
     fn dispatch(&mut self, wakes: &mut WakeList) {
         if self.receivers.is_empty() && self.senders.is_empty() {
@@ -191,30 +248,35 @@ impl<T> State<T> {
 
     fn dispatch_waiters(&mut self, wakes: &mut WakeList) {
         loop {
-            if self.buffer.len() > self.reserved {
-                if let Some(key) = self.receivers.pop_front() {
-                    let waiter = self.receivers.get_mut(key);
-                    waiter.status = Status::Reserved;
-                    wakes.push(waiter.waker.take());
-                    self.reserved += 1;
+            if self.unreserved() > 0 && !self.receivers.is_empty() {
+                if let Some(key) = first_ready(&self.receivers) {
+                    self.reserve(key, wakes);
                     continue;
                 }
             }
             if !self.senders.is_empty() && self.has_room() {
-                self.grant_front(wakes);
-                continue;
+                if let Some(key) = first_ready(&self.senders) {
+                    self.hand_over(key, wakes);
+                    continue;
+                }
             }
             return;
         }
     }
 
-    /// Hands room to the front queued sender (the caller checked there is one): its item
-    /// moves into the buffer, and it is woken to report success.
-    fn grant_front(&mut self, wakes: &mut WakeList) {
-        let key = self
-            .senders
-            .pop_front()
-            .expect("callers check that a sender is queued");
+    /// Hands waiting receiver `key` one of the buffered items (the caller checked there is an
+    /// unreserved one) and wakes it.
+    fn reserve(&mut self, key: Key, wakes: &mut WakeList) {
+        self.receivers.unlink(key);
+        let waiter = self.receivers.get_mut(key);
+        waiter.status = Status::Reserved;
+        wakes.push(waiter.waker.take());
+        self.reserved += 1;
+    }
+
+    /// Moves queued sender `key`'s item into the buffer and wakes it to report success.
+    fn hand_over(&mut self, key: Key, wakes: &mut WakeList) {
+        self.senders.unlink(key);
         let waiter = self.senders.get_mut(key);
         wakes.push(waiter.waker.take());
         let Slot::Queued(item) = mem::replace(&mut waiter.slot, Slot::Delivered) else {
@@ -236,6 +298,27 @@ impl<T> State<T> {
         item
     }
 
+    /// Whether [`take_unreserved`](Self::take_unreserved) would find an item.
+    #[inline]
+    fn can_take_unreserved(&self) -> bool {
+        self.unreserved() > 0 || (!self.senders.is_empty() && first_ready(&self.senders).is_some())
+    }
+
+    /// Takes an item for a receiver that is not waiting in the queue: a buffered one not
+    /// handed to anyone, else the item of the first ready queued sender (beyond the capacity
+    /// for a moment: it leaves at once), which then completes.
+    #[inline]
+    fn take_unreserved(&mut self, wakes: &mut WakeList) -> Option<T> {
+        if self.unreserved() == 0 {
+            if self.senders.is_empty() {
+                return None;
+            }
+            let key = first_ready(&self.senders)?;
+            self.hand_over(key, wakes);
+        }
+        Some(self.take(wakes))
+    }
+
     /// Once no sender is left and nothing is buffered, every waiting receiver gets
     /// `EndOfStream`.
     #[inline]
@@ -251,6 +334,7 @@ impl<T> State<T> {
     }
 
     /// Sends without waiting.
+    #[inline]
     pub(crate) fn try_send(
         &mut self,
         closed: bool,
@@ -273,13 +357,15 @@ impl<T> State<T> {
 
     /// Starts a send: `Ok(None)` if delivered at once, `Ok(Some(key))` if the item now waits in
     /// a queued slot (poll it with [`poll_send`](Self::poll_send), drop it with
-    /// [`cancel_send`](Self::cancel_send)).
+    /// [`cancel_send`](Self::cancel_send)). `scope` is asked for the send's scope only if it
+    /// has to wait.
     pub(crate) fn start_send(
         &mut self,
         owner: HandleId,
         closed: bool,
         item: T,
         waker: Option<&Waker>,
+        scope: impl FnOnce() -> ScopeProbe,
         wakes: &mut WakeList,
     ) -> Result<Option<Key>, SendError<T>> {
         match self.try_send(closed, item, wakes) {
@@ -291,25 +377,44 @@ impl<T> State<T> {
                     slot: Slot::Queued(item),
                     waker: waker.cloned(),
                     owner,
+                    scope: scope(),
                 });
                 Ok(Some(key))
             }
         }
     }
 
-    /// Polls a queued send: a granted one delivers its item now. When ready, the slot is
-    /// freed.
+    /// Polls a queued send. A send whose item was handed over is ready even when `cancelled`
+    /// (it completed first); otherwise a cancelled poll changes nothing. `scope` gives the
+    /// scope of the poll, if the send still waits. When ready, the slot is freed.
     pub(crate) fn poll_send(
         &mut self,
         key: Key,
+        cancelled: bool,
         waker: Option<&Waker>,
+        scope: impl FnOnce() -> ScopeProbe,
+        wakes: &mut WakeList,
     ) -> Poll<Result<(), SendError<T>>> {
         let waiter = self.senders.get_mut(key);
-        if let Slot::Queued(_) = waiter.slot {
-            if let Some(waker) = waker {
-                register(&mut waiter.waker, waker);
+        match waiter.slot {
+            Slot::Delivered => {}
+            _ if cancelled => return Poll::Pending,
+            Slot::Queued(_) => {
+                if let Some(waker) = waker {
+                    register(&mut waiter.waker, waker);
+                }
+                waiter.scope.update(scope);
+                // Room that appeared while this send's scope was cancelled passed it by; the
+                // cancellation has been lifted since (or it would not be polled here).
+                if !self.has_room() {
+                    return Poll::Pending;
+                }
+                self.dispatch(wakes);
+                if let Slot::Queued(_) = self.senders.get(key).slot {
+                    return Poll::Pending;
+                }
             }
-            return Poll::Pending;
+            Slot::Closed(_) | Slot::Broken(_) => {}
         }
         Poll::Ready(match self.senders.remove(key).0.slot {
             Slot::Delivered => Ok(()),
@@ -327,9 +432,8 @@ impl<T> State<T> {
         }
     }
 
-    /// Receives without waiting. With no item ready but a sender waiting, takes that sender's
-    /// item (room beyond the capacity, handed over at once), so that a receiver that only ever
-    /// tries, at capacity 0, gets what is offered, as in AnyIO.
+    /// Receives without waiting: a buffered item not handed to a waiting receive, or else a
+    /// ready waiting sender's item, whose send then completes.
     pub(crate) fn try_receive(
         &mut self,
         closed: bool,
@@ -338,11 +442,8 @@ impl<T> State<T> {
         if closed {
             return Err(TryReceiveError::Closed);
         }
-        if self.buffer.len() <= self.reserved && !self.senders.is_empty() {
-            self.grant_front(wakes);
-        }
-        if self.buffer.len() > self.reserved {
-            return Ok(self.take(wakes));
+        if let Some(item) = self.take_unreserved(wakes) {
+            return Ok(item);
         }
         if self.is_ended() {
             return Err(TryReceiveError::EndOfStream);
@@ -350,43 +451,50 @@ impl<T> State<T> {
         Err(TryReceiveError::WouldBlock)
     }
 
-    /// Whether a waiting send has finished (its item handed over, or handed back), so that its
-    /// poll returns even in a cancelled scope.
-    pub(crate) fn send_settled(&self, key: Key) -> bool {
-        !matches!(self.senders.get(key).slot, Slot::Queued(_))
-    }
-
-    /// Whether a waiting receive was handed an item (or its handle closed), so that its poll
-    /// returns even in a cancelled scope.
-    pub(crate) fn receive_settled(&self, key: Key) -> bool {
-        self.receivers.get(key).status != Status::Waiting
-    }
-
-    /// Polls a receive whose waiter slot (if any) is `*slot`; frees the slot when ready.
+    /// Polls a receive whose waiter slot (if any) is `*slot`; frees the slot when ready. A
+    /// receive that was handed an item takes it even when `cancelled` (it completed first);
+    /// otherwise a cancelled poll changes nothing. `scope` is asked for the scope of the poll
+    /// only if the receive has to wait.
+    #[allow(clippy::too_many_arguments)] // the plain inputs of one step, for the loom models
     pub(crate) fn poll_receive(
         &mut self,
         slot: &mut Option<Key>,
         owner: HandleId,
         closed: bool,
+        cancelled: bool,
         waker: &Waker,
+        scope: impl FnOnce() -> ScopeProbe,
         wakes: &mut WakeList,
     ) -> Poll<Result<T, ReceiveError>> {
         let status = slot.map(|key| self.receivers.get(key).status);
+        if status == Some(Status::Reserved) {
+            // Give up the reservation before taking, so that the dispatch inside `take` cannot
+            // hand this receiver a second item.
+            self.receivers
+                .remove(slot.take().expect("a reserved receive has a slot"));
+            self.reserved -= 1;
+            return Poll::Ready(Ok(self.take(wakes)));
+        }
+        if cancelled {
+            return Poll::Pending;
+        }
         if closed || status == Some(Status::Closed) {
             if let Some(key) = slot.take() {
                 self.cancel_receive(key, wakes);
             }
             return Poll::Ready(Err(ReceiveError::Closed));
         }
-        let reserved = status == Some(Status::Reserved);
-        if reserved || self.buffer.len() > self.reserved {
-            // Leave the queue (or give up the reservation) before taking, so that the
-            // dispatch inside `take` cannot hand this receiver a second item.
+        // Not reserved: by the invariants, nothing unreserved is buffered and no ready sender
+        // waits unless no ready receiver waits ahead of this one (or this receive's scope was
+        // cancelled a moment ago, and items passed it by), so it overtakes nobody.
+        if self.can_take_unreserved() {
+            // Leave the queue before taking, so that the dispatch inside `take` cannot hand
+            // this receiver a second item.
             if let Some(key) = slot.take() {
                 self.receivers.remove(key);
-                self.reserved -= usize::from(reserved);
             }
-            return Poll::Ready(Ok(self.take(wakes)));
+            let item = self.take_unreserved(wakes);
+            return Poll::Ready(Ok(item.expect("checked by `can_take_unreserved`")));
         }
         if self.is_ended() {
             if let Some(key) = slot.take() {
@@ -395,23 +503,20 @@ impl<T> State<T> {
             return Poll::Ready(Err(ReceiveError::EndOfStream));
         }
         match *slot {
-            Some(key) => register(&mut self.receivers.get_mut(key).waker, waker),
+            Some(key) => {
+                let waiter = self.receivers.get_mut(key);
+                register(&mut waiter.waker, waker);
+                waiter.scope.update(scope);
+            }
             None => {
-                let key = self.receivers.push_back(ReceiveWaiter {
+                // A waiting receiver is room for one more item, but a ready sender queued for
+                // room would have been handed its item just above: nothing to dispatch.
+                *slot = Some(self.receivers.push_back(ReceiveWaiter {
                     status: Status::Waiting,
-                    waker: None,
+                    waker: Some(waker.clone()),
                     owner,
-                });
-                // A waiting receiver is room for one more item: a queued sender's item is
-                // handed over, to this receiver, which takes it now.
-                self.dispatch(wakes);
-                if self.receivers.get(key).status == Status::Reserved {
-                    self.receivers.remove(key);
-                    self.reserved -= 1;
-                    return Poll::Ready(Ok(self.take(wakes)));
-                }
-                self.receivers.get_mut(key).waker = Some(waker.clone());
-                *slot = Some(key);
+                    scope: scope(),
+                }));
             }
         }
         Poll::Pending
@@ -445,7 +550,6 @@ impl<T> State<T> {
             wakes.push(waiter.waker.take());
             true
         });
-        self.dispatch(wakes);
         self.wake_receivers_if_ended(wakes);
     }
 
@@ -492,7 +596,7 @@ impl<T> State<T> {
 
     pub(crate) fn statistics(&self) -> MemoryObjectStreamStatistics {
         MemoryObjectStreamStatistics {
-            current_buffer_used: self.buffer.len() - self.reserved,
+            current_buffer_used: self.unreserved(),
             max_buffer_size: (self.capacity != UNBOUNDED).then_some(self.capacity),
             open_send_streams: self.open_senders,
             open_receive_streams: self.open_receivers,

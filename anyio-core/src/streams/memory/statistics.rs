@@ -23,8 +23,9 @@
 #[non_exhaustive]
 pub struct MemoryObjectStreamStatistics {
     /// Items buffered and not yet handed to a receiver. Usually at most `max_buffer_size`; it
-    /// exceeds it only by items that were handed to a waiting receiver which was then
-    /// cancelled with no other receiver waiting (they stay first in line, never lost).
+    /// exceeds it only by items handed to a waiting receive that was then dropped without
+    /// taking them (by a `select!`, say) or whose scope was cancelled in the instant of the
+    /// hand-over, with no other receiver waiting: they stay first in line, never lost.
     pub current_buffer_used: usize,
     /// The capacity given at creation; `None` for an unbounded stream.
     pub max_buffer_size: Option<usize>,
@@ -32,8 +33,8 @@ pub struct MemoryObjectStreamStatistics {
     pub open_send_streams: usize,
     /// Receiver handles (clones) not yet closed or dropped.
     pub open_receive_streams: usize,
-    /// Sends waiting for room (including one offered room that has not run yet) and a
-    /// [`Sink`](futures_sink::Sink) item in flight.
+    /// Sends waiting for room (their items not handed over yet), a
+    /// [`Sink`](futures_sink::Sink) item in flight included.
     pub tasks_waiting_send: usize,
     /// Receives (and [`Stream`](futures_core::Stream) polls) waiting for an item and not yet
     /// handed one.
