@@ -1,6 +1,9 @@
 //! Memory object streams: capacities, clones and closing, endings, cancellation without loss,
 //! statistics, fairness, Stream/Sink, OS threads. Ported from AnyIO's memory stream suite.
 
+/// AnyIO's `tests/streams/test_memory.py`, translated.
+#[path = "memory_cases/anyio.rs"]
+mod anyio_cases;
 mod common;
 
 use std::collections::HashMap;

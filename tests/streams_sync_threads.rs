@@ -7,12 +7,12 @@ mod common;
 #[path = "tls_certs/mod.rs"]
 mod tls_certs;
 
+#[path = "streams_sync_threads/memory_hand_over.rs"]
+mod memory_hand_over;
 #[path = "streams_sync_threads/net_send_eof.rs"]
 mod net_send_eof;
 #[path = "streams_sync_threads/streams_cancelled_close.rs"]
 mod streams_cancelled_close;
-#[path = "streams_sync_threads/streams_memory_anyio.rs"]
-mod streams_memory_anyio;
 #[path = "streams_sync_threads/sync_fast_acquire.rs"]
 mod sync_fast_acquire;
 #[path = "streams_sync_threads/thread_from_thread_cancelled.rs"]

@@ -159,6 +159,7 @@ impl<S> WaitList<S> {
 
     /// Takes the first waiter out of the line; its slot stays occupied until its owner
     /// removes it.
+    #[cfg(test)]
     pub(crate) fn pop_front(&mut self) -> Option<Key> {
         let key = self.front()?;
         self.unlink(key);

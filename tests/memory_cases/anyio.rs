@@ -24,7 +24,7 @@
 //! - `test_type_variance`: a static type checker's variance rules for Python generics.
 //! - `test_deprecated_item_type_parameter`: a deprecated keyword argument.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
