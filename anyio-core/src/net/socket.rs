@@ -40,6 +40,15 @@ impl Direction {
     }
 }
 
+/// Releases a direction claimed by [`Socket::exclusive`], also if its closure panics.
+struct ReleaseOnDrop<'a>(&'a Direction);
+
+impl Drop for ReleaseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.busy.store(false, Ordering::Release);
+    }
+}
+
 /// A registered socket with anyio's stream semantics on top.
 pub(crate) struct Socket<R: Reactor, T: Pollable> {
     runtime: R,
@@ -93,6 +102,26 @@ impl<R: Reactor, T: Pollable> Socket<R, T> {
         shutdown(self.io.get_ref());
         self.read.wake();
         self.write.wake();
+    }
+
+    /// Runs `f` on the socket holding `interest`'s direction, as an operation does while it
+    /// runs: [`StreamError::Busy`] if a task holds it, [`StreamError::Closed`] once closed.
+    /// For what must not overlap an operation in progress, such as finishing the sending
+    /// side while a send waits.
+    pub(crate) fn exclusive<U>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce(&T) -> U,
+    ) -> Result<U, StreamError> {
+        if self.is_closed() {
+            return Err(StreamError::Closed);
+        }
+        let direction = self.direction(interest);
+        if direction.busy.swap(true, Ordering::Acquire) {
+            return Err(StreamError::Busy);
+        }
+        let _release = ReleaseOnDrop(direction);
+        Ok(f(self.io.get_ref()))
     }
 
     /// Runs `op` in the given direction as a future: the named future behind every socket
