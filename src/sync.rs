@@ -53,7 +53,8 @@ pub use anyio_core::sync::{
     CapacityLimiterGuard, CapacityLimiterStatistics, Condition, ConditionAcquire, ConditionGuard,
     ConditionStatistics, ConditionWait, ConditionWaitFor, Event, EventStatistics, EventWait,
     InvalidTokens, Lock, LockAcquire, LockGuard, LockStatistics, Mutex, MutexGuard, MutexLock,
-    NotBorrowed, NotLocked, OwnedLockAcquire, OwnedLockGuard, OwnedSemaphoreAcquire,
-    OwnedSemaphoreGuard, Semaphore, SemaphoreAcquire, SemaphoreFull, SemaphoreGuard,
-    SemaphoreStatistics, TryBorrowError, ValueAboveMax, WouldBlock,
+    NotBorrowed, NotLocked, OwnedCapacityLimiterAcquire, OwnedCapacityLimiterGuard,
+    OwnedLockAcquire, OwnedLockGuard, OwnedSemaphoreAcquire, OwnedSemaphoreGuard, Semaphore,
+    SemaphoreAcquire, SemaphoreFull, SemaphoreGuard, SemaphoreStatistics, TryBorrowError,
+    ValueAboveMax, WouldBlock,
 };

@@ -58,3 +58,75 @@ fn handles_are_send_and_sync() {
     send_sync::<anyio::portal::PortalTask<u8>>();
     send_sync::<anyio::portal::PortalError>();
 }
+
+/// Futures and handles of the streams, sockets, sync primitives and threads: each is `Send`,
+/// shared handles are `Sync` too, and the named futures that promise it are `Unpin`. Checked
+/// at compile time only: the functions below are never called.
+mod streams_net_sync {
+    use std::sync::Arc;
+
+    use anyio::net::{TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
+    use anyio::streams::memory::{MemoryObjectReceiver, MemoryObjectSender};
+    use anyio::sync::{CapacityLimiter, Lock, Semaphore};
+
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send_unpin<T: Send + Unpin>(_: &T) {}
+
+    #[allow(dead_code)]
+    fn memory_streams(tx: &MemoryObjectSender<u8>, rx: &MemoryObjectReceiver<u8>) {
+        send_sync(tx);
+        send_sync(rx);
+        send_unpin(&tx.send(1));
+        send(&rx.receive());
+    }
+
+    #[allow(dead_code)]
+    async fn sockets(tcp: &TcpStream, listener: &TcpListener, unix: &UnixStream) {
+        send_sync(tcp);
+        send_sync(listener);
+        send_sync(unix);
+        send_unpin(&tcp.receive(1));
+        send_unpin(&tcp.send(b"x"));
+        send_unpin(&unix.receive(1));
+        send_unpin(&unix.send(b"x"));
+        send(&listener.accept());
+        send(&anyio::net::connect_tcp("localhost", 1));
+        send(&anyio::net::create_tcp_listener(None, 0));
+        send(&anyio::net::connect_unix("/nonexistent"));
+        send(&anyio::net::create_udp_socket(None, 0));
+    }
+
+    #[allow(dead_code)]
+    fn datagrams(udp: &UdpSocket, unix_listener: &UnixListener) {
+        send_sync(udp);
+        send_sync(unix_listener);
+        send_unpin(&udp.receive_from());
+        send(&unix_listener.accept());
+    }
+
+    #[allow(dead_code)]
+    fn sync_primitives(lock: Arc<Lock>, semaphore: Arc<Semaphore>, limiter: Arc<CapacityLimiter>) {
+        send(&lock.acquire());
+        send(&lock.clone().acquire_owned());
+        send(&semaphore.acquire());
+        send(&semaphore.clone().acquire_owned());
+        send(&limiter.acquire());
+        send(&limiter.clone().acquire_owned());
+        send_sync(&limiter.clone().try_acquire_owned());
+    }
+
+    #[allow(dead_code)]
+    fn threads() {
+        send(&anyio::to_thread::run_sync(|| 1));
+    }
+
+    #[cfg(feature = "tls")]
+    #[allow(dead_code)]
+    fn tls(stream: &anyio::streams::tls::TlsStream<TcpStream>) {
+        send_sync(stream);
+        send(&stream.receive(1));
+        send(&stream.send(b"x"));
+        send(&stream.close());
+    }
+}

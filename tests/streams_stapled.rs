@@ -1,6 +1,12 @@
 //! Stapled byte and object streams, on every backend.
 
+/// AnyIO's `tests/streams/test_stapled.py`, translated.
+#[path = "stapled_cases/anyio.rs"]
+mod anyio_cases;
 mod common;
+#[cfg(feature = "tls")]
+#[path = "tls_certs/mod.rs"]
+mod tls_certs;
 
 use anyio::net::{connect_tcp, create_tcp_listener, SocketAttributes as _, TcpStream};
 use anyio::streams::memory::{create_memory_object_stream, ReceiveError, SendError};
@@ -115,7 +121,7 @@ async fn a_stapled_object_stream_carries_objects_both_ways() {
                 a.send(i).await.unwrap();
                 assert_eq!(a.receive().await, Ok(i * 2));
             }
-            a.send_eof().await;
+            a.send_eof().await.unwrap();
         },
         async {
             let mut sum = 0;
@@ -180,4 +186,162 @@ async fn text_streams_staple_into_an_object_stream() {
         reply += &ObjectReceiveStream::receive(&here).await.unwrap();
     }
     assert_eq!(reply, "oui");
+}
+
+#[anyio::test]
+async fn close_in_a_cancelled_scope_closes_both_halves() {
+    let (here, there) = stapled_pair().await;
+    let scope = anyio::CancelScope::new();
+    scope.cancel();
+    scope.run(here.close()).await;
+    assert!(here.send_stream().is_closed() && here.receive_stream().is_closed());
+    assert!(matches!(here.receive(8).await, Err(StreamError::Closed)));
+    assert!(matches!(here.send(b"x").await, Err(StreamError::Closed)));
+    assert!(matches!(
+        there.receive(8).await,
+        Err(StreamError::EndOfStream)
+    ));
+}
+
+#[anyio::test]
+async fn an_object_stream_closed_in_a_cancelled_scope_closes_both_halves() {
+    let (to_b, from_a) = create_memory_object_stream::<u8>(1);
+    let (to_a, from_b) = create_memory_object_stream::<u8>(1);
+    let a = StapledObjectStream::new(to_b, from_b);
+    let scope = anyio::CancelScope::new();
+    scope.cancel();
+    scope.run(a.close()).await;
+    assert_eq!(from_a.receive().await, Err(ReceiveError::EndOfStream));
+    assert_eq!(to_a.send(1).await, Err(SendError::Broken(1)));
+    assert_eq!(a.send(2).await, Err(SendError::Closed(2)));
+    assert_eq!(a.receive().await, Err(ReceiveError::Closed));
+}
+
+#[anyio::test]
+async fn send_eof_during_a_blocked_send_is_busy_and_changes_nothing() {
+    let (here, there) = stapled_pair().await;
+    // More than the loopback socket buffers hold, so the send blocks until `there` reads.
+    let big = vec![b'z'; 32 << 20];
+    let there = BufferedByteReceiveStream::new(there);
+    // join! polls the send first, so it is in flight when send_eof runs.
+    let (sent, received) = futures_util::join!(here.send(&big), async {
+        let busy = here.send_eof().await;
+        assert!(matches!(busy, Err(StreamError::Busy)), "{busy:?}");
+        there.receive_exactly(big.len()).await
+    });
+    sent.unwrap();
+    assert!(received.unwrap() == big, "the send was cut short");
+    here.send_eof().await.unwrap();
+    assert!(matches!(
+        there.receive(8).await,
+        Err(StreamError::EndOfStream)
+    ));
+}
+
+#[anyio::test]
+async fn object_send_eof_during_a_blocked_send_is_busy_and_changes_nothing() {
+    let (to_b, from_a) = create_memory_object_stream::<u32>(0);
+    let (_to_a, from_b) = create_memory_object_stream::<u32>(0);
+    let a = StapledObjectStream::new(to_b, from_b);
+    let (sent, ()) = futures_util::join!(a.send(1), async {
+        let busy = a.send_eof().await;
+        assert!(matches!(busy, Err(StreamError::Busy)), "{busy:?}");
+        assert_eq!(from_a.receive().await, Ok(1));
+    });
+    sent.unwrap();
+    a.send_eof().await.unwrap();
+    assert_eq!(from_a.receive().await, Err(ReceiveError::EndOfStream));
+}
+
+/// Stapled streams whose halves have a goodbye to send when they close: TLS sessions.
+#[cfg(feature = "tls")]
+mod tls_halves {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use anyio::net::TcpStream;
+    use anyio::streams::tls::TlsStream;
+    use anyio::streams::{
+        AsyncClose, ByteReceiveStream, ByteSendStream, ObjectReceiveStream, ObjectSendStream,
+        StapledByteStream, StapledObjectStream, StreamError, TextStream,
+    };
+
+    use super::{common, tls_certs};
+
+    type Tls = TlsStream<TcpStream>;
+
+    /// A TLS session and its peer, over a fresh TCP connection.
+    async fn tls_pair() -> (Tls, Tls) {
+        let ca = tls_certs::Ca::new("test ca");
+        let (client, server) = common::tcp_pair().await;
+        let (client, server) = futures_util::join!(
+            TlsStream::connect(client, "localhost", ca.client()),
+            TlsStream::accept(server, Arc::new(ca.server(&["localhost"]))),
+        );
+        (client.unwrap(), server.unwrap())
+    }
+
+    /// The peer saw its transport closed without close_notify (within a bound, so a half
+    /// left open fails the test instead of hanging it).
+    async fn assert_cut(peer: &Tls) {
+        let end = anyio::move_on_after(Duration::from_secs(10), peer.receive(8)).await;
+        assert!(matches!(end, Some(Err(StreamError::Broken(_)))), "{end:?}");
+    }
+
+    #[anyio::test]
+    async fn close_in_a_cancelled_scope_closes_both_tls_halves() {
+        let ((send_half, send_peer), (receive_half, receive_peer)) =
+            (tls_pair().await, tls_pair().await);
+        let stapled = StapledByteStream::new(send_half, receive_half);
+        let scope = anyio::CancelScope::new();
+        scope.cancel();
+        scope.run(stapled.close()).await;
+        assert_cut(&send_peer).await;
+        assert_cut(&receive_peer).await;
+        assert!(matches!(stapled.send(b"x").await, Err(StreamError::Closed)));
+        assert!(matches!(stapled.receive(8).await, Err(StreamError::Closed)));
+    }
+
+    #[anyio::test]
+    async fn a_stapled_close_dropped_unpolled_closes_both_tls_halves() {
+        let ((send_half, send_peer), (receive_half, receive_peer)) =
+            (tls_pair().await, tls_pair().await);
+        let stapled = StapledByteStream::new(send_half, receive_half);
+        drop(stapled.close());
+        assert_cut(&send_peer).await;
+        assert_cut(&receive_peer).await;
+        assert!(matches!(stapled.receive(8).await, Err(StreamError::Closed)));
+    }
+
+    #[anyio::test]
+    async fn an_object_stream_of_tls_text_closed_in_a_cancelled_scope_closes_both_halves() {
+        let ((send_half, send_peer), (receive_half, receive_peer)) =
+            (tls_pair().await, tls_pair().await);
+        let stapled =
+            StapledObjectStream::new(TextStream::new(send_half), TextStream::new(receive_half));
+        let scope = anyio::CancelScope::new();
+        scope.cancel();
+        scope.run(stapled.close()).await;
+        assert_cut(&send_peer).await;
+        assert_cut(&receive_peer).await;
+        let sent = ObjectSendStream::send(&stapled, "late".to_owned()).await;
+        assert!(matches!(sent, Err(StreamError::Closed)), "{sent:?}");
+        let received = ObjectReceiveStream::receive(&stapled).await;
+        assert!(matches!(received, Err(StreamError::Closed)), "{received:?}");
+    }
+
+    #[anyio::test]
+    async fn a_graceful_close_sends_close_notify_on_both_halves() {
+        let ((send_half, send_peer), (receive_half, receive_peer)) =
+            (tls_pair().await, tls_pair().await);
+        let stapled = StapledByteStream::new(send_half, receive_half);
+        stapled.close().await;
+        for peer in [&send_peer, &receive_peer] {
+            let end = anyio::move_on_after(Duration::from_secs(10), peer.receive(8)).await;
+            assert!(
+                matches!(end, Some(Err(StreamError::EndOfStream))),
+                "{end:?}"
+            );
+        }
+    }
 }

@@ -234,7 +234,7 @@ async fn acquire_in_a_cancelled_scope_does_not_complete() {
 }
 
 #[anyio::test]
-async fn waiter_cancelled_just_after_the_hand_over_passes_the_token_on() {
+async fn waiter_handed_a_token_before_its_cancellation_is_delivered_keeps_it() {
     let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
     let log = Log::new();
     let b_borrower = Borrower::new(2);
@@ -249,7 +249,8 @@ async fn waiter_cancelled_just_after_the_hand_over_passes_the_token_on() {
                 l.acquire_on_behalf_of(b_borrower).await.unwrap();
                 g.push("b");
             });
-            // Same task as `b`: the token is handed to `b` while its scope is cancelled.
+            // Same task as `b`: the token is handed to `b` before the cancellation reaches it,
+            // and `b` keeps it (DESIGN.md's delivery rule) until it gives it back.
             let release = async {
                 wait_until(|| l.statistics().tasks_waiting == 1).await;
                 let (limiter, log) = (l.clone(), g.clone());
@@ -269,19 +270,21 @@ async fn waiter_cancelled_just_after_the_hand_over_passes_the_token_on() {
             };
             let (b, released) = join(b, release).await;
             released?;
-            assert_eq!(b, None);
+            assert_eq!(b, Some(()));
+            // `b` borrows on behalf of a borrower: the token is its until it is released.
+            l.release_on_behalf_of(b_borrower)?;
             Ok::<_, BoxError>(())
         }),
     )
     .await
     .expect("the token was lost: deadlock")
     .unwrap();
-    assert_eq!(log.events(), ["c"]);
+    assert_eq!(log.events(), ["b", "c"]);
     assert_eq!(limiter.borrowed_tokens(), 0);
     assert_eq!(
         limiter.release_on_behalf_of(b_borrower),
         Err(NotBorrowed::default()),
-        "the cancelled borrower holds nothing"
+        "given back already"
     );
 }
 

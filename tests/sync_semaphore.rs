@@ -162,7 +162,7 @@ async fn acquire_in_a_cancelled_scope_does_not_complete() {
 }
 
 #[anyio::test]
-async fn waiter_cancelled_just_after_the_hand_over_passes_the_unit_on() {
+async fn waiter_handed_a_unit_before_its_cancellation_is_delivered_keeps_it() {
     let semaphore = Arc::new(Semaphore::new(0));
     let log = Log::new();
     let (s, g) = (semaphore.clone(), log.clone());
@@ -175,7 +175,8 @@ async fn waiter_cancelled_just_after_the_hand_over_passes_the_unit_on() {
                 let _permit = s.acquire().await;
                 g.push("b");
             });
-            // Same task as `b`: the unit is handed to `b` while its scope is cancelled.
+            // Same task as `b`: the unit is handed to `b` before the cancellation reaches it,
+            // and `b` keeps it (DESIGN.md's delivery rule).
             let release = async {
                 wait_until(|| s.statistics().tasks_waiting == 1).await;
                 let (semaphore, log) = (s.clone(), g.clone());
@@ -193,14 +194,14 @@ async fn waiter_cancelled_just_after_the_hand_over_passes_the_unit_on() {
             };
             let (b, released) = join(b, release).await;
             released?;
-            assert_eq!(b, None);
+            assert_eq!(b, Some(()));
             Ok::<_, BoxError>(())
         }),
     )
     .await
     .expect("the unit was lost: deadlock")
     .unwrap();
-    assert_eq!(log.events(), ["c"]);
+    assert_eq!(log.events(), ["b", "c"]);
     assert_eq!(semaphore.value(), 1);
 }
 

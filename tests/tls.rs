@@ -2,6 +2,9 @@
 
 #![cfg(feature = "tls")]
 
+/// AnyIO's `tests/streams/test_tls.py`, translated.
+#[path = "tls_cases/anyio.rs"]
+mod anyio_cases;
 mod common;
 #[path = "tls_certs/mod.rs"]
 mod tls_certs;
@@ -48,7 +51,8 @@ async fn connected() -> (TlsStream<TcpStream>, TlsStream<TcpStream>) {
 async fn receive_exactly(stream: &TlsStream<TcpStream>, n: usize) -> Vec<u8> {
     let mut data = Vec::with_capacity(n);
     while data.len() < n {
-        data.extend_from_slice(&stream.receive(n - data.len()).await.unwrap());
+        let chunk = stream.receive((n - data.len()).min(1 << 16)).await.unwrap();
+        data.extend_from_slice(&chunk);
     }
     data
 }
@@ -373,4 +377,250 @@ async fn serve_handles_a_client_while_another_stays_silent() {
     .await;
     assert_eq!(echoed.as_deref(), Some(&b"still served"[..]));
     assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+/// How much each side sends in the full-duplex tests.
+const DUPLEX_BYTES: usize = 1 << 20;
+
+/// The seed of a randomised test: `ANYIO_TLS_SEED=<seed>` replays one, else a fresh one.
+fn test_seed(what: &str) -> u64 {
+    let seed = std::env::var("ANYIO_TLS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
+    eprintln!("{what}: seed {seed} (replay with ANYIO_TLS_SEED={seed})");
+    seed
+}
+
+/// Sends `data` in chunks of random sizes in 1..=16384.
+async fn send_in_random_chunks(stream: &TlsStream<TcpStream>, data: &[u8], mut rng: fastrand::Rng) {
+    let mut rest = data;
+    while !rest.is_empty() {
+        let n = rng.usize(1..=16384).min(rest.len());
+        stream.send(&rest[..n]).await.unwrap();
+        rest = &rest[n..];
+    }
+}
+
+/// Receives `n` bytes with receives of random sizes in 1..=16384.
+async fn receive_in_random_sizes(
+    stream: &TlsStream<TcpStream>,
+    n: usize,
+    mut rng: fastrand::Rng,
+) -> Vec<u8> {
+    let mut data = Vec::with_capacity(n);
+    let mut buf = vec![0; 16384];
+    while data.len() < n {
+        let size = rng.usize(1..=16384);
+        let got = stream
+            .receive_into(&mut buf[..size])
+            .await
+            .unwrap_or_else(|error| panic!("receive failed after {} bytes: {error}", data.len()));
+        data.extend_from_slice(&buf[..got]);
+    }
+    data
+}
+
+/// Both sides send [`DUPLEX_BYTES`] of random data while they receive the other side's, and
+/// check it arrived whole.
+async fn full_duplex(seed: u64, task_per_direction: bool) {
+    let _watchdog = common::Watchdog::new("TLS full duplex", Duration::from_secs(60));
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let (client, server) = connected().await;
+    let (client, server) = (Arc::new(client), Arc::new(server));
+    let mut payload = || {
+        let mut data = vec![0; DUPLEX_BYTES];
+        rng.fill(&mut data);
+        data
+    };
+    let (to_server, to_client) = (payload(), payload());
+    let rngs: Vec<fastrand::Rng> = (0..4).map(|_| rng.fork()).collect();
+    let [send_c, recv_c, send_s, recv_s]: [fastrand::Rng; 4] = rngs.try_into().unwrap();
+
+    let side = |stream: Arc<TlsStream<TcpStream>>,
+                out: Vec<u8>,
+                send_rng: fastrand::Rng,
+                recv_rng: fastrand::Rng| async move {
+        if task_per_direction {
+            anyio::task_group(|tg| {
+                let stream = stream.clone();
+                async move {
+                    let sender = stream.clone();
+                    tg.spawn(async move {
+                        send_in_random_chunks(&sender, &out, send_rng).await;
+                        Ok::<_, common::TestError>(())
+                    })?;
+                    let received = tg.spawn(async move {
+                        Ok(receive_in_random_sizes(&stream, DUPLEX_BYTES, recv_rng).await)
+                    })?;
+                    Ok::<_, common::TestError>(received.await?)
+                }
+            })
+            .await
+            .unwrap()
+        } else {
+            let ((), received) = futures_util::join!(
+                send_in_random_chunks(&stream, &out, send_rng),
+                receive_in_random_sizes(&stream, DUPLEX_BYTES, recv_rng),
+            );
+            received
+        }
+    };
+    let (at_server, at_client) = futures_util::join!(
+        side(client.clone(), to_server.clone(), send_c, recv_c),
+        side(server.clone(), to_client.clone(), send_s, recv_s),
+    );
+    assert!(
+        at_server == to_client,
+        "seed {seed}: the client received other bytes"
+    );
+    assert!(
+        at_client == to_server,
+        "seed {seed}: the server received other bytes"
+    );
+}
+
+#[anyio::test]
+async fn full_duplex_in_one_task_with_random_chunks() {
+    full_duplex(test_seed("full duplex in one task"), false).await;
+}
+
+#[anyio::test]
+async fn full_duplex_with_a_task_per_direction_and_random_chunks() {
+    full_duplex(test_seed("full duplex, a task per direction"), true).await;
+}
+
+#[anyio::test]
+async fn one_way_with_random_chunks() {
+    let seed = test_seed("one way");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let (client, server) = connected().await;
+    let mut data = vec![0; DUPLEX_BYTES];
+    rng.fill(&mut data);
+    let ((), received) = futures_util::join!(
+        send_in_random_chunks(&client, &data, rng.fork()),
+        receive_in_random_sizes(&server, DUPLEX_BYTES, rng.fork()),
+    );
+    assert!(
+        received == data,
+        "seed {seed}: the server received other bytes"
+    );
+}
+
+#[anyio::test]
+async fn close_in_a_cancelled_scope_still_closes_the_transport() {
+    let (client, server) = connected().await;
+    client.send(b"before").await.unwrap();
+    let scope = anyio::CancelScope::new();
+    scope.cancel();
+    scope.run(client.close()).await;
+    assert_eq!(receive_exactly(&server, 6).await, b"before");
+    // The cancelled close skipped close_notify but closed the transport.
+    match server.receive(16).await {
+        Err(StreamError::Broken(error)) => assert!(error.to_string().contains("close_notify")),
+        other => panic!("expected Broken, got {other:?}"),
+    }
+    assert!(client.get_ref().is_closed());
+    assert!(matches!(client.send(b"x").await, Err(StreamError::Closed)));
+    assert!(matches!(client.receive(16).await, Err(StreamError::Closed)));
+    assert!(matches!(client.send_eof().await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn a_close_dropped_unpolled_still_closes_the_transport() {
+    let (client, server) = connected().await;
+    drop(client.close());
+    assert!(client.get_ref().is_closed());
+    assert!(matches!(
+        server.receive(16).await,
+        Err(StreamError::Broken(_))
+    ));
+    assert!(matches!(client.receive(16).await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn close_after_send_eof_closes_without_a_second_close_notify() {
+    let (client, server) = connected().await;
+    client.send_eof().await.unwrap();
+    client.close().await;
+    assert!(matches!(
+        server.receive(16).await,
+        Err(StreamError::EndOfStream)
+    ));
+    assert!(matches!(client.send_eof().await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn plaintext_still_buffered_is_closed_to_the_closer() {
+    let (client, server) = connected().await;
+    server.send(b"unread").await.unwrap();
+    // One byte in: the rest of the record is decrypted and buffered in the session.
+    assert_eq!(receive_exactly(&client, 1).await, b"u");
+    client.close().await;
+    assert!(matches!(client.receive(16).await, Err(StreamError::Closed)));
+}
+
+#[anyio::test]
+async fn send_eof_during_a_blocked_send_is_busy_and_changes_nothing() {
+    let (client, server) = connected().await;
+    // More than the loopback socket buffers hold, so the send blocks until the server reads.
+    let big: Vec<u8> = (0..32u32 << 20).map(|i| (i % 253) as u8).collect();
+    // join! polls the send first, so it is in flight when send_eof runs.
+    let (sent, received) = futures_util::join!(client.send(&big), async {
+        let busy = client.send_eof().await;
+        assert!(matches!(busy, Err(StreamError::Busy)), "{busy:?}");
+        receive_exactly(&server, big.len()).await
+    });
+    sent.unwrap();
+    assert!(received == big, "the send was cut short or reordered");
+    client.send(b"more").await.unwrap();
+    client.send_eof().await.unwrap();
+    assert_eq!(receive_exactly(&server, 4).await, b"more");
+    assert!(matches!(
+        server.receive(16).await,
+        Err(StreamError::EndOfStream)
+    ));
+}
+
+#[anyio::test]
+async fn unwrap_hands_back_what_came_with_the_close_notify() {
+    let (client, server) = connected().await;
+    // The client finishes its TLS sending; the server sees that, leaves TLS and speaks in
+    // the clear at once.
+    client.send_eof().await.unwrap();
+    assert!(matches!(
+        server.receive(16).await,
+        Err(StreamError::EndOfStream)
+    ));
+    let (server_tcp, rest) = server.unwrap().await.unwrap();
+    assert!(rest.is_empty());
+    server_tcp.send(b"in the clear").await.unwrap();
+    // Both the server's close_notify and the clear text wait in the client's socket, so
+    // one read takes them together: the clear text must not vanish into rustls.
+    let (client_tcp, rest) = client.unwrap().await.unwrap();
+    let mut clear = rest.to_vec();
+    while clear.len() < 12 {
+        let more = anyio::move_on_after(Duration::from_secs(5), client_tcp.receive(64)).await;
+        let more = more.unwrap_or_else(|| panic!("only {clear:?} came back"));
+        clear.extend_from_slice(&more.unwrap());
+    }
+    assert_eq!(clear, b"in the clear");
+}
+
+#[anyio::test]
+async fn unwrap_refuses_plaintext_still_arriving() {
+    let (client, server) = connected().await;
+    server.send(b"unread").await.unwrap();
+    let error = client.unwrap().await.unwrap_err();
+    assert!(matches!(error, StreamError::InvalidData(_)), "{error:?}");
+    assert!(error.to_string().contains("unwrap"), "{error}");
+}
+
+#[anyio::test]
+async fn unwrap_after_a_ragged_end_is_broken_even_when_not_standard_compatible() {
+    let (client, server) = connected().await;
+    let client = client.with_standard_compatible(false);
+    server.get_ref().close().await;
+    let error = client.unwrap().await.unwrap_err();
+    assert!(matches!(error, StreamError::Broken(_)), "{error:?}");
 }

@@ -48,3 +48,4 @@ pub mod task;
 pub mod thread;
 pub mod time;
 mod tree;
+mod wait;

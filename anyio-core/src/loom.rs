@@ -2,6 +2,6 @@
 //! explore every interleaving of the channel and lock state machines.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::{atomic, Arc, Mutex, MutexGuard};
+pub(crate) use loom::sync::{atomic, Arc, Condvar, Mutex, MutexGuard};
 #[cfg(not(loom))]
-pub(crate) use std::sync::{atomic, Arc, Mutex, MutexGuard};
+pub(crate) use std::sync::{atomic, Arc, Condvar, Mutex, MutexGuard};

@@ -49,7 +49,7 @@
 //! ```
 
 pub use anyio_core::streams::tls::{
-    client_config, rustls, server_config, TlsError, TlsStream, DEFAULT_HANDSHAKE_TIMEOUT,
+    client_config, rustls, server_config, TlsClose, TlsError, TlsStream, DEFAULT_HANDSHAKE_TIMEOUT,
 };
 
 /// A listener whose accepted streams are [`TlsStream`]s, with handshakes bounded by the

@@ -5,10 +5,10 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use super::JoinHandle;
+use crate::wait::Parked;
 
 /// A native task handle that can stop its task only by being consumed. It resolves to
 /// `Some(value)`, or `None` when the task did not finish.
@@ -142,13 +142,9 @@ pub trait NativeTask: Future<Output = Option<Self::Value>> + Unpin + Send {
 /// Dropping it (or a pending `.await` on it) drops the native handle, which detaches the task
 /// (see [`NativeTask`]).
 pub struct LockedJoinHandle<H> {
-    state: Mutex<State<H>>,
-}
-
-struct State<H> {
-    task: Option<H>,
-    // A stopped task no longer wakes whoever waited for it, so `abort` must.
-    waker: Option<Waker>,
+    // The waker is the awaiting task's: a stopped task no longer wakes whoever waited for it,
+    // so `abort` must.
+    task: Parked<Option<H>>,
 }
 
 impl<H> LockedJoinHandle<H> {
@@ -188,15 +184,8 @@ impl<H> LockedJoinHandle<H> {
     /// ```
     pub fn new(task: H) -> Self {
         Self {
-            state: Mutex::new(State {
-                task: Some(task),
-                waker: None,
-            }),
+            task: Parked::new(Some(task)),
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State<H>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -204,38 +193,23 @@ impl<H: NativeTask> Future for LockedJoinHandle<H> {
     type Output = Option<H::Value>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.lock();
-        let Some(task) = state.task.as_mut() else {
-            return Poll::Ready(None);
-        };
-        match Pin::new(task).poll(cx) {
-            Poll::Ready(output) => {
-                state.task = None;
-                Poll::Ready(output)
-            }
-            Poll::Pending => {
-                match &mut state.waker {
-                    Some(waker) => waker.clone_from(cx.waker()),
-                    None => state.waker = Some(cx.waker().clone()),
-                }
-                Poll::Pending
-            }
-        }
+        self.task.poll(cx, |slot, cx| {
+            let Some(task) = slot.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let output = std::task::ready!(Pin::new(task).poll(cx));
+            *slot = None;
+            Poll::Ready(output)
+        })
     }
 }
 
 impl<T, H: NativeTask<Value = T> + fmt::Debug> JoinHandle<T> for LockedJoinHandle<H> {
     fn abort(&self) {
-        let (task, waker) = {
-            let mut state = self.lock();
-            (state.task.take(), state.waker.take())
-        };
+        let task = self.task.update(|slot| (slot.take(), true));
         // Outside the lock: stopping a finished task drops its output, which runs user code.
         if let Some(task) = task {
             task.stop();
-        }
-        if let Some(waker) = waker {
-            waker.wake();
         }
     }
 }
@@ -243,7 +217,7 @@ impl<T, H: NativeTask<Value = T> + fmt::Debug> JoinHandle<T> for LockedJoinHandl
 impl<H: fmt::Debug> fmt::Debug for LockedJoinHandle<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LockedJoinHandle")
-            .field("task", &self.lock().task)
+            .field("task", &self.task)
             .finish_non_exhaustive()
     }
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::{blocking, naming_path};
 use crate::backend::Reactor;
+use crate::wait::Acquire;
 
 /// The most bytes one [`File::read`] moves through the pool.
 const MAX_READ: usize = 2 * 1024 * 1024;
@@ -58,7 +59,7 @@ struct State {
 
 impl Shared {
     fn wait_for(&self, ticket: u64) -> MutexGuard<'_, State> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.state.acquire();
         while state.turn != ticket {
             state = self
                 .turn_taken

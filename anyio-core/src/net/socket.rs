@@ -12,6 +12,7 @@ use std::task::{Context, Poll, Waker};
 use crate::backend::{Interest, Pollable, Reactor, Registration};
 use crate::streams::StreamError;
 use crate::time::is_cancelled;
+use crate::wait::Acquire;
 
 /// One direction of a socket: whether a task is using it, and the waker to call when the
 /// socket is closed under it.
@@ -25,7 +26,7 @@ impl Direction {
     /// Remembers `waker` for [`wake`](Self::wake); a task that stays pending keeps the same
     /// waker from poll to poll, so that case neither clones nor drops one.
     fn set_waiter(&self, waker: &Waker) {
-        let mut waiter = self.waiter.lock().unwrap_or_else(|e| e.into_inner());
+        let mut waiter = self.waiter.acquire();
         match &mut *waiter {
             Some(current) if current.will_wake(waker) => {}
             slot => *slot = Some(waker.clone()),
@@ -33,7 +34,7 @@ impl Direction {
     }
 
     fn wake(&self) {
-        let waker = self.waiter.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let waker = self.waiter.acquire().take();
         if let Some(waker) = waker {
             waker.wake();
         }

@@ -18,6 +18,7 @@ use super::{SocketAddress, SocketAttributes};
 use crate::backend::{Interest, Reactor, Registration};
 use crate::streams::{AsyncClose, Listener, StreamError};
 use crate::time::is_cancelled;
+use crate::wait::Acquire;
 
 /// A TCP listener, as returned by [`create_tcp_listener`](super::create_tcp_listener): one
 /// listening socket per local address (such as `::` and `0.0.0.0` for all interfaces), all on
@@ -199,7 +200,7 @@ impl<R: Reactor> TcpListener<R> {
                     let _ = SockRef::from(listener).shutdown(Shutdown::Both);
                 });
             }
-            let waiter = self.waiter.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let waiter = self.waiter.acquire().take();
             if let Some(waiter) = waiter {
                 waiter.wake();
             }
@@ -428,7 +429,7 @@ impl<R: Reactor> Future for TcpAccept<'_, R> {
                 return this.finish(result);
             }
         }
-        *listener.waiter.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
+        *listener.waiter.acquire() = Some(cx.waker().clone());
         // A close between the polls above and storing the waker must not be missed.
         if listener.is_closed() {
             return this.finish(Err(io::ErrorKind::NotConnected.into()));

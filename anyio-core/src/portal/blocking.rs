@@ -10,6 +10,7 @@ use super::serve::{job, Queue};
 use super::{marker, PortalError};
 use crate::backend::{NestedRun, Runtime};
 use crate::task::task_group;
+use crate::wait::Acquire;
 
 /// Lets plain sync code run async code: a runtime on a background thread, serving the
 /// futures handed to it from any thread.
@@ -268,10 +269,7 @@ impl<R: Runtime> BlockingPortal<R> {
         if marker::is_inside(self.id) {
             return;
         }
-        let mut thread = self
-            .thread
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut thread = self.thread.acquire();
         if let Some(thread) = thread.take() {
             // The runtime thread runs no user code outside caught polls; nothing to re-raise.
             let _ = thread.join();

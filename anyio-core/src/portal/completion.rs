@@ -5,11 +5,12 @@ use std::fmt;
 use std::future::Future;
 use std::panic;
 use std::pin::Pin;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use super::marker;
 use super::PortalError;
+use crate::wait::Parked;
 
 /// How a portal task ended.
 enum Outcome<T> {
@@ -24,97 +25,98 @@ struct State<T> {
     outcome: Option<Outcome<T>>,
     /// The outcome has been handed to the waiter.
     taken: bool,
-    waker: Option<Waker>,
     /// Cancels the task in the portal's group, once it has been spawned there.
     canceller: Option<Canceller>,
     cancel_requested: bool,
 }
 
-/// Written once by the task's [`Reporter`], read once by its [`PortalTask`].
+impl<T> State<T> {
+    fn is_finished(&self) -> bool {
+        self.outcome.is_some() || self.taken
+    }
+
+    /// The outcome for the waiter, once: `Some(Err(Cancelled))` after it was taken.
+    fn take(&mut self) -> Option<Result<Outcome<T>, PortalError>> {
+        if let Some(outcome) = self.outcome.take() {
+            self.taken = true;
+            return Some(Ok(outcome));
+        }
+        self.taken.then_some(Err(PortalError::Cancelled))
+    }
+}
+
+/// Written once by the task's [`Reporter`], read once by its [`PortalTask`], which may wait
+/// as a task or as a thread.
 pub(super) struct Completion<T> {
-    state: Mutex<State<T>>,
-    done: Condvar,
+    state: Parked<State<T>>,
 }
 
 impl<T> Completion<T> {
     pub(super) fn new() -> Arc<Self> {
         Arc::new(Self {
-            state: Mutex::new(State {
+            state: Parked::new(State {
                 outcome: None,
                 taken: false,
-                waker: None,
                 canceller: None,
                 cancel_requested: false,
             }),
-            done: Condvar::new(),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        // The lock is never held while user code runs, so poisoning cannot leave the state
-        // half-updated.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     fn finish(&self, outcome: Outcome<T>) {
-        let waker = {
-            let mut state = self.lock();
-            if state.outcome.is_some() || state.taken {
-                return;
+        // A refused outcome (the task finished already) is dropped outside the lock.
+        let refused = self.state.update(|state| {
+            if state.is_finished() {
+                return (Some(outcome), false);
             }
             state.outcome = Some(outcome);
             state.canceller = None;
-            state.waker.take()
-        };
-        self.done.notify_all();
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+            (None, true)
+        });
+        drop(refused);
     }
 
     /// Records how to cancel the spawned task, or cancels it now if that was already asked.
     pub(super) fn set_canceller(&self, canceller: Canceller) {
-        let mut state = self.lock();
-        if state.outcome.is_some() || state.taken {
-            return;
-        }
-        if state.cancel_requested {
-            drop(state);
-            canceller();
-        } else {
+        let now = self.state.with(|state| {
+            if state.is_finished() {
+                return None;
+            }
+            if state.cancel_requested {
+                return Some(canceller);
+            }
             state.canceller = Some(canceller);
+            None
+        });
+        if let Some(canceller) = now {
+            canceller();
         }
     }
 
     fn cancel(&self) {
-        let canceller = {
-            let mut state = self.lock();
-            if state.outcome.is_some() || state.taken {
-                return;
+        let canceller = self.state.with(|state| {
+            if state.is_finished() {
+                return None;
             }
             state.cancel_requested = true;
             state.canceller.take()
-        };
+        });
         if let Some(canceller) = canceller {
             canceller();
         }
     }
 
     fn is_finished(&self) -> bool {
-        let state = self.lock();
-        state.outcome.is_some() || state.taken
+        self.state.with(|state| state.is_finished())
     }
+}
 
-    fn take(state: &mut State<T>) -> Option<Result<T, PortalError>> {
-        let outcome = state.outcome.take()?;
-        state.taken = true;
-        Some(match outcome {
-            Outcome::Value(value) => Ok(value),
-            Outcome::Cancelled => Err(PortalError::Cancelled),
-            Outcome::Panicked(payload) => panic::resume_unwind(payload),
-        })
+/// What the waiter gets: the value, the cancellation, or the task's panic, resumed.
+fn deliver<T>(taken: Result<Outcome<T>, PortalError>) -> Result<T, PortalError> {
+    match taken? {
+        Outcome::Value(value) => Ok(value),
+        Outcome::Cancelled => Err(PortalError::Cancelled),
+        Outcome::Panicked(payload) => panic::resume_unwind(payload),
     }
 }
 
@@ -211,23 +213,11 @@ impl<T> PortalTask<T> {
     ///
     /// Re-raises the task's panic.
     pub fn wait(self) -> Result<T, PortalError> {
-        let mut state = self.completion.lock();
-        if state.outcome.is_none() && !state.taken && marker::is_inside(self.portal) {
+        let running = !self.completion.is_finished();
+        if running && marker::is_inside(self.portal) {
             return Err(PortalError::ReEntrant);
         }
-        loop {
-            if let Some(result) = Completion::take(&mut state) {
-                return result;
-            }
-            if state.taken {
-                return Err(PortalError::Cancelled);
-            }
-            state = self
-                .completion
-                .done
-                .wait(state)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-        }
+        deliver(self.completion.state.wait_blocking(State::take))
     }
 
     /// Cancels the task: it is dropped at its next suspension point (after any shielded part);
@@ -271,18 +261,10 @@ impl<T> Future for PortalTask<T> {
     type Output = Result<T, PortalError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.completion.lock();
-        if let Some(result) = Completion::take(&mut state) {
-            return Poll::Ready(result);
-        }
-        if state.taken {
-            return Poll::Ready(Err(PortalError::Cancelled));
-        }
-        match &mut state.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+        let taken = self.completion.state.poll(cx, |state, _| {
+            state.take().map_or(Poll::Pending, Poll::Ready)
+        });
+        taken.map(deliver)
     }
 }
 

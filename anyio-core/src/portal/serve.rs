@@ -17,6 +17,7 @@ use super::PortalError;
 use crate::backend::Runtime;
 use crate::cancel::CancelHandle;
 use crate::task::TaskGroup;
+use crate::wait::Acquire;
 
 /// One request: spawns its task into the portal's group. Dropping it unrun reports the task
 /// as cancelled (through the [`Reporter`] it owns).
@@ -56,9 +57,7 @@ impl<R: Runtime> Queue<R> {
 
     fn lock(&self) -> MutexGuard<'_, State<R>> {
         // No user code runs under the lock (jobs are dropped and wakers woken outside it).
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.acquire()
     }
 
     /// Queues a job for the serve loop.

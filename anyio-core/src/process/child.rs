@@ -20,6 +20,7 @@ use super::error::ProcessError;
 use crate::backend::Reactor;
 use crate::net::UnixStream;
 use crate::sync::Event;
+use crate::wait::Acquire;
 
 /// The exit status once reaped, or the error reaping it (kept as parts: `io::Error` is not
 /// `Clone`, and every waiter gets its own copy).
@@ -37,7 +38,7 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.acquire()
     }
 
     fn status(&self) -> Option<Result<ExitStatus, ProcessError>> {

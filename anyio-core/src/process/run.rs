@@ -1,9 +1,6 @@
 //! Running a command to completion, capturing what it writes.
 
-use std::future::{poll_fn, Future};
-use std::pin::pin;
 use std::process::ExitStatus;
-use std::task::Poll;
 
 use super::child::Process;
 use super::command::{Command, Redirect};
@@ -84,7 +81,7 @@ pub async fn run_process<R: Reactor>(
     let feed = feed(process.take_stdin(), command.input.as_deref());
     let stdout = read_all(process.take_stdout());
     let stderr = read_all(process.take_stderr());
-    let (fed, stdout, stderr) = join3(feed, stdout, stderr).await;
+    let (fed, stdout, stderr) = futures_util::future::join3(feed, stdout, stderr).await;
     fed?;
     let (stdout, stderr) = (stdout?, stderr?);
     let status = process.wait().await?;
@@ -131,41 +128,6 @@ async fn read_all<R: Reactor>(stream: Option<UnixStream<R>>) -> Result<Vec<u8>, 
             Err(error) => return Err(error),
         }
     }
-}
-
-/// Polls three futures concurrently until all have finished.
-async fn join3<A: Future, B: Future, C: Future>(
-    a: A,
-    b: B,
-    c: C,
-) -> (A::Output, B::Output, C::Output) {
-    let (mut a, mut b, mut c) = (pin!(a), pin!(b), pin!(c));
-    let (mut ra, mut rb, mut rc) = (None, None, None);
-    poll_fn(|cx| {
-        if ra.is_none() {
-            if let Poll::Ready(out) = a.as_mut().poll(cx) {
-                ra = Some(out);
-            }
-        }
-        if rb.is_none() {
-            if let Poll::Ready(out) = b.as_mut().poll(cx) {
-                rb = Some(out);
-            }
-        }
-        if rc.is_none() {
-            if let Poll::Ready(out) = c.as_mut().poll(cx) {
-                rc = Some(out);
-            }
-        }
-        match (ra.take(), rb.take(), rc.take()) {
-            (Some(a), Some(b), Some(c)) => Poll::Ready((a, b, c)),
-            (a, b, c) => {
-                (ra, rb, rc) = (a, b, c);
-                Poll::Pending
-            }
-        }
-    })
-    .await
 }
 
 /// Starts `command` (an argument vector or a [`Command`]) with its standard streams piped

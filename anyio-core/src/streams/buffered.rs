@@ -12,6 +12,7 @@ use super::claim::{Claim, Direction};
 use super::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
 #[cfg(unix)]
 use crate::net::{SocketAddress, SocketAttributes};
+use crate::wait::Acquire;
 
 /// How much a buffered stream asks the stream below for at a time.
 const CHUNK: usize = 65536;
@@ -153,7 +154,7 @@ impl<S> BufferedByteReceiveStream<S> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BytesMut> {
-        self.buffer.lock().unwrap_or_else(|e| e.into_inner())
+        self.buffer.acquire()
     }
 
     fn claim(&self) -> Result<Claim<'_>, StreamError> {

@@ -14,6 +14,10 @@ use super::StreamError;
 pub(crate) const ZERO_MAX_BYTES: &str =
     "max_bytes must be at least 1: a receive of 0 bytes could never complete";
 
+/// The message of a receive into an empty buffer.
+pub(crate) const EMPTY_BUF: &str =
+    "buf must hold at least 1 byte: a receive of 0 bytes could never complete";
+
 /// The receiving half of a byte stream.
 ///
 /// Implementors provide [`receive_into`](Self::receive_into); [`receive`](Self::receive)

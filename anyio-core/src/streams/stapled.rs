@@ -3,12 +3,21 @@
 //! The stapled streams finish sending ([`send_eof`](StapledByteStream::send_eof)) by
 //! closing the send half: a send-only stream has nothing else to finish, and closing is what
 //! tells its peer that nothing more will come (a memory sender's receivers see the end of the
-//! stream, a socket's peer sees EOF). The receive half stays open.
+//! stream, a socket's peer sees EOF). The receive half stays open. A send still in flight is
+//! not cut short: `send_eof` is [`StreamError::Busy`] until it has finished.
+//!
+//! Closing always closes, as Trio's `aclose` does: [`close`](AsyncClose::close) starts both
+//! halves' closes when it is called and waits for them together, so a half whose goodbye is
+//! cut short (by a cancelled scope, or by dropping the future) does not keep the other open.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
 
 use bytes::Bytes;
 
+use super::byte::{EMPTY_BUF, ZERO_MAX_BYTES};
 use super::{
     AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream,
     ObjectSendStream, StreamError,
@@ -52,6 +61,7 @@ use super::{
 pub struct StapledByteStream<S, R> {
     send_stream: S,
     receive_stream: R,
+    sends: Sends,
 }
 
 /// A send stream and a receive stream of objects used as one two-way object stream.
@@ -75,7 +85,7 @@ pub struct StapledByteStream<S, R> {
 /// let b = StapledObjectStream::new(to_a, from_a);
 ///
 /// a.send("ping").await.unwrap();
-/// a.send_eof().await;
+/// a.send_eof().await.unwrap();
 /// assert_eq!(b.receive().await, Ok("ping"));
 /// assert_eq!(b.receive().await, Err(ReceiveError::EndOfStream));
 /// b.send("pong").await.unwrap();
@@ -86,6 +96,54 @@ pub struct StapledByteStream<S, R> {
 pub struct StapledObjectStream<S, R> {
     send_stream: S,
     receive_stream: R,
+    sends: Sends,
+}
+
+/// The sends in flight through a stapled stream, so that `send_eof` does not cut one short.
+/// A count rather than a claim: an object stream's send half may serve several senders at
+/// once, as a memory sender does.
+#[derive(Debug, Default)]
+struct Sends(AtomicUsize);
+
+impl Sends {
+    /// Counts a send until the returned guard is dropped, also by cancellation.
+    fn enter(&self) -> SendInFlight<'_> {
+        self.0.fetch_add(1, Ordering::AcqRel);
+        SendInFlight(&self.0)
+    }
+
+    /// [`StreamError::Busy`] while a send is in flight.
+    fn ensure_idle(&self) -> Result<(), StreamError> {
+        if self.0.load(Ordering::Acquire) > 0 {
+            return Err(StreamError::Busy);
+        }
+        Ok(())
+    }
+}
+
+/// Waits for two closes together, so that each is polled even while the other waits.
+async fn close_both(first: impl Future<Output = ()>, second: impl Future<Output = ()>) {
+    let (mut first, mut second) = (pin!(first), pin!(second));
+    let (mut first_done, mut second_done) = (false, false);
+    poll_fn(|cx| {
+        first_done = first_done || first.as_mut().poll(cx).is_ready();
+        second_done = second_done || second.as_mut().poll(cx).is_ready();
+        if first_done && second_done {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+}
+
+/// One send in flight, counted out when dropped.
+struct SendInFlight<'a>(&'a AtomicUsize);
+
+impl Drop for SendInFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// The constructor and accessors, the same for both stapled streams.
@@ -106,6 +164,7 @@ macro_rules! halves {
                 Self {
                     send_stream,
                     receive_stream,
+                    sends: Sends::default(),
                 }
             }
 
@@ -150,10 +209,12 @@ macro_rules! halves {
         }
 
         impl<S: AsyncClose, R: AsyncClose> AsyncClose for $name<S, R> {
-            /// Closes the send half, then the receive half.
-            async fn close(&self) {
-                self.send_stream.close().await;
-                self.receive_stream.close().await;
+            /// Closes both halves: starts both closes now and waits for them together.
+            fn close(&self) -> impl Future<Output = ()> + Send + '_ {
+                // Both made now: a socket or memory half closes in the call, and a half with
+                // a goodbye to send (TLS) closes when its future is dropped, polled or not.
+                let closes = (self.send_stream.close(), self.receive_stream.close());
+                close_both(closes.0, closes.1)
             }
         }
     };
@@ -162,31 +223,36 @@ macro_rules! halves {
 halves!(StapledByteStream, "byte stream");
 halves!(StapledObjectStream, "object stream");
 
+/// Receives refuse a size of 0 here, whatever the receive half would do with it: a byte
+/// stream never hands out an empty chunk.
 impl<S: Send + Sync, R: ByteReceiveStream> ByteReceiveStream for StapledByteStream<S, R> {
-    fn receive_into<'a>(
-        &'a self,
-        buf: &'a mut [u8],
-    ) -> impl Future<Output = Result<usize, StreamError>> + Send + 'a {
-        self.receive_stream.receive_into(buf)
+    async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        if buf.is_empty() {
+            return Err(StreamError::invalid_argument(EMPTY_BUF));
+        }
+        self.receive_stream.receive_into(buf).await
     }
 
-    fn receive(&self, max_bytes: usize) -> impl Future<Output = Result<Bytes, StreamError>> + Send {
-        self.receive_stream.receive(max_bytes)
+    async fn receive(&self, max_bytes: usize) -> Result<Bytes, StreamError> {
+        if max_bytes == 0 {
+            return Err(StreamError::invalid_argument(ZERO_MAX_BYTES));
+        }
+        self.receive_stream.receive(max_bytes).await
     }
 }
 
 impl<S: ByteSendStream, R: Send + Sync> ByteSendStream for StapledByteStream<S, R> {
-    fn send<'a>(
-        &'a self,
-        data: &'a [u8],
-    ) -> impl Future<Output = Result<(), StreamError>> + Send + 'a {
-        self.send_stream.send(data)
+    async fn send(&self, data: &[u8]) -> Result<(), StreamError> {
+        let _in_flight = self.sends.enter();
+        self.send_stream.send(data).await
     }
 }
 
 impl<S: ByteSendStream + AsyncClose, R: ByteReceiveStream> ByteStream for StapledByteStream<S, R> {
-    /// Closes the send half; the receive half stays open.
+    /// Closes the send half; the receive half stays open. [`StreamError::Busy`], changing
+    /// nothing, while a send is in flight.
     async fn send_eof(&self) -> Result<(), StreamError> {
+        self.sends.ensure_idle()?;
         self.send_stream.close().await;
         Ok(())
     }
@@ -206,16 +272,23 @@ impl<S: AsyncClose, R> StapledObjectStream<S, R> {
     /// let (tx, _peer_rx) = create_memory_object_stream::<u8>(1);
     /// let (_peer_tx, rx) = create_memory_object_stream::<u8>(1);
     /// let stream = StapledObjectStream::new(tx, rx);
-    /// stream.send_eof().await;
+    /// stream.send_eof().await.unwrap();
     /// assert_eq!(stream.send(1).await, Err(SendError::Closed(1)));
     /// # }).unwrap();
     /// ```
     ///
+    /// # Errors
+    ///
+    /// [`StreamError::Busy`] while a send through this stream is in flight; nothing is
+    /// closed then, and the send goes on.
+    ///
     /// # Cancel safety
     ///
     /// As the send half's [`close`](AsyncClose::close).
-    pub async fn send_eof(&self) {
+    pub async fn send_eof(&self) -> Result<(), StreamError> {
+        self.sends.ensure_idle()?;
         self.send_stream.close().await;
+        Ok(())
     }
 }
 
@@ -233,6 +306,10 @@ impl<T, S: ObjectSendStream<T>, R: Send + Sync> ObjectSendStream<T> for StapledO
     type Error = S::Error;
 
     fn send(&self, item: T) -> impl Future<Output = Result<(), S::Error>> + Send + '_ {
-        self.send_stream.send(item)
+        let send = self.send_stream.send(item);
+        async move {
+            let _in_flight = self.sends.enter();
+            send.await
+        }
     }
 }

@@ -12,6 +12,7 @@ use super::{
 };
 #[cfg(unix)]
 use crate::net::{SocketAddress, SocketAttributes};
+use crate::wait::Acquire;
 
 /// How much a text stream asks the stream below for at a time.
 const CHUNK: usize = 65536;
@@ -119,7 +120,7 @@ impl<S> TextStream<S> {
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+        self.pending.acquire()
     }
 }
 

@@ -450,7 +450,7 @@ impl<'a> Future for ConditionWait<'a> {
                     }
                     waiters.leave(key);
                     drop(waiters);
-                    this.phase = Phase::Reacquiring(this.condition.lock.acquire());
+                    this.phase = Phase::Reacquiring(this.condition.lock.reacquire());
                 }
                 Phase::Reacquiring(acquire) => {
                     let lock = ready!(Pin::new(acquire).poll(cx));

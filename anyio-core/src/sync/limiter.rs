@@ -3,7 +3,9 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
+use std::num::NonZeroUsize;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::error::{AlreadyBorrowed, InvalidTokens, NotBorrowed, TryBorrowError, WouldBlock};
@@ -189,18 +191,34 @@ impl CapacityLimiter {
     ///
     /// [`InvalidTokens`] when `total_tokens` is zero.
     pub fn new(total_tokens: usize) -> Result<Self, InvalidTokens> {
-        if total_tokens == 0 {
-            return Err(InvalidTokens::default());
-        }
-        Ok(Self {
+        NonZeroUsize::new(total_tokens)
+            .map(Self::with_tokens)
+            .ok_or_else(InvalidTokens::default)
+    }
+
+    /// A limiter with `total_tokens` tokens, none borrowed: [`new`](Self::new) for a count
+    /// that cannot be zero, so it cannot fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use anyio_core::sync::CapacityLimiter;
+    ///
+    /// const FOUR: NonZeroUsize = NonZeroUsize::new(4).unwrap();
+    /// let limiter = CapacityLimiter::with_tokens(FOUR);
+    /// assert_eq!(limiter.total_tokens(), 4);
+    /// ```
+    pub fn with_tokens(total_tokens: NonZeroUsize) -> Self {
+        Self {
             state: Mutex::new(Tokens {
-                total: total_tokens,
+                total: total_tokens.get(),
                 borrowed: 0,
                 holders: HashSet::new(),
                 waiting: HashSet::new(),
                 queue: WaitQueue::new(),
             }),
-        })
+        }
     }
 
     /// The total number of tokens.
@@ -304,6 +322,68 @@ impl CapacityLimiter {
         CapacityLimiterAcquire {
             limiter: self,
             waiter: None,
+        }
+    }
+
+    /// [`acquire`](Self::acquire) through an `Arc`: the guard owns a reference to the limiter,
+    /// so it can move into a spawned task — back-pressure for a spawn loop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use anyio_core::sync::CapacityLimiter;
+    ///
+    /// # anyio::run(async {
+    /// let limiter = Arc::new(CapacityLimiter::new(2).unwrap());
+    /// anyio::task_group(|tg| async move {
+    ///     for job in 0..10 {
+    ///         // Waits here while two jobs run: at most two children at a time.
+    ///         let token = limiter.clone().acquire_owned().await;
+    ///         tg.spawn(async move {
+    ///             let _token = token; // given back when the child ends
+    ///             anyio::sleep(std::time::Duration::from_millis(1)).await;
+    ///             Ok::<_, anyio::BoxError>(job)
+    ///         })?;
+    ///     }
+    ///     Ok::<_, anyio::BoxError>(())
+    /// })
+    /// .await
+    /// .unwrap();
+    /// # }).unwrap();
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`acquire`](Self::acquire).
+    pub fn acquire_owned(self: Arc<Self>) -> OwnedCapacityLimiterAcquire {
+        OwnedCapacityLimiterAcquire {
+            limiter: Some(self),
+            waiter: None,
+        }
+    }
+
+    /// [`try_acquire`](Self::try_acquire) through an `Arc`, with a guard that owns a
+    /// reference to the limiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let limiter = Arc::new(anyio_core::sync::CapacityLimiter::new(1).unwrap());
+    /// let token = limiter.clone().try_acquire_owned().unwrap();
+    /// assert!(limiter.clone().try_acquire_owned().is_err());
+    /// drop(token);
+    /// assert_eq!(limiter.borrowed_tokens(), 0);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`WouldBlock`] when no token is free.
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedCapacityLimiterGuard, WouldBlock> {
+        match self.try_take(None) {
+            Ok(()) => Ok(OwnedCapacityLimiterGuard { limiter: self }),
+            Err(_) => Err(WouldBlock::default()),
         }
     }
 
@@ -453,7 +533,13 @@ impl CapacityLimiter {
         waiter: &mut Option<Key>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), AlreadyBorrowed>> {
-        if is_cancelled() {
+        // A cancelled caller takes no token, unless one was handed to it before the
+        // cancellation reached it: it keeps that one (DESIGN.md's delivery rule).
+        if is_cancelled()
+            && !waiter
+                .as_ref()
+                .is_some_and(|key| lock(&self.state).queue.is_granted(key))
+        {
             return Poll::Pending;
         }
         if let Some(key) = waiter.take() {
@@ -613,6 +699,92 @@ impl<'a> Future for CapacityLimiterAcquire<'a> {
 impl Drop for CapacityLimiterAcquire<'_> {
     fn drop(&mut self) {
         self.limiter.abandon(&mut self.waiter);
+    }
+}
+
+/// A token of a [`CapacityLimiter`] that owns a reference to it, from
+/// [`CapacityLimiter::acquire_owned`]; dropping it gives the token back.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use anyio_core::sync::{CapacityLimiter, OwnedCapacityLimiterGuard};
+///
+/// let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
+/// let token: OwnedCapacityLimiterGuard = limiter.clone().try_acquire_owned().unwrap();
+/// std::thread::spawn(move || drop(token)).join().unwrap();
+/// assert_eq!(limiter.borrowed_tokens(), 0);
+/// ```
+#[must_use = "the token is given back as soon as the guard is dropped"]
+pub struct OwnedCapacityLimiterGuard {
+    limiter: Arc<CapacityLimiter>,
+}
+
+impl fmt::Debug for OwnedCapacityLimiterGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedCapacityLimiterGuard")
+            .field("limiter", &self.limiter)
+            .finish()
+    }
+}
+
+impl Drop for OwnedCapacityLimiterGuard {
+    fn drop(&mut self) {
+        let _ = self.limiter.release(None);
+    }
+}
+
+/// The future returned by [`CapacityLimiter::acquire_owned`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use anyio_core::sync::{CapacityLimiter, OwnedCapacityLimiterAcquire};
+///
+/// # anyio::run(async {
+/// let limiter = Arc::new(CapacityLimiter::new(1).unwrap());
+/// let acquire: OwnedCapacityLimiterAcquire = limiter.acquire_owned();
+/// let _token = acquire.await;
+/// # }).unwrap();
+/// ```
+///
+/// # Panics
+///
+/// When polled again after it completed.
+///
+/// # Cancel safety
+///
+/// Cancel safe: see [`CapacityLimiter::acquire`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct OwnedCapacityLimiterAcquire {
+    limiter: Option<Arc<CapacityLimiter>>,
+    waiter: Option<Key>,
+}
+
+impl Future for OwnedCapacityLimiterAcquire {
+    type Output = OwnedCapacityLimiterGuard;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedCapacityLimiterGuard> {
+        let this = &mut *self;
+        let limiter = this
+            .limiter
+            .as_ref()
+            .expect("`OwnedCapacityLimiterAcquire` polled after completion");
+        // Only a named borrower can have borrowed already.
+        let _ = std::task::ready!(limiter.poll_take(None, &mut this.waiter, cx));
+        let limiter = this.limiter.take().expect("checked above");
+        Poll::Ready(OwnedCapacityLimiterGuard { limiter })
+    }
+}
+
+impl Drop for OwnedCapacityLimiterAcquire {
+    fn drop(&mut self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.abandon(&mut self.waiter);
+        }
     }
 }
 

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use super::error::{NotLocked, WouldBlock};
-use super::permits::Permits;
-use super::waiters::Key;
-use crate::time::is_cancelled;
+use super::permits::{Acquiring, Permits};
 
 /// A fair mutual-exclusion lock for tasks: one holder at a time, others served in the order
 /// they started waiting.
@@ -54,6 +52,7 @@ use crate::time::is_cancelled;
 /// ```
 pub struct Lock {
     permits: Permits,
+    fast_acquire: bool,
 }
 
 impl Default for Lock {
@@ -82,13 +81,37 @@ impl Lock {
     pub fn new() -> Self {
         Self {
             permits: Permits::new(1, 1),
+            fast_acquire: false,
         }
+    }
+
+    /// With `fast_acquire`, taking the lock uncontended completes without yielding to other
+    /// tasks (AnyIO's `Lock(fast_acquire=True)`): faster, but a task that takes and releases
+    /// the lock in a loop with no other checkpoint starves the others. Without it (the
+    /// default), an uncontended acquire is a full checkpoint, as in AnyIO and Trio: it takes
+    /// the lock at once, then yields once, cancel-shielded, holding it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let lock = anyio_core::sync::Lock::new().fast_acquire(true);
+    /// let guard = lock.acquire().await; // no yield: nobody else held it
+    /// assert!(lock.locked());
+    /// # drop(guard);
+    /// # }).unwrap();
+    /// ```
+    #[must_use]
+    pub fn fast_acquire(mut self, fast_acquire: bool) -> Self {
+        self.fast_acquire = fast_acquire;
+        self
     }
 
     /// Waits for the lock, then holds it until the returned guard is dropped.
     ///
     /// Waiters are served in FIFO order. Uncontended, this takes the lock at once (one atomic
-    /// operation) without yielding.
+    /// operation) and then yields once while holding it, unless the lock was made with
+    /// [`fast_acquire`](Self::fast_acquire).
     ///
     /// # Examples
     ///
@@ -104,14 +127,15 @@ impl Lock {
     ///
     /// # Cancel safety
     ///
-    /// An anyio checkpoint, and cancel safe: inside a cancelled scope it does not complete.
-    /// Dropping the future before it completes gives up its place in line; if the lock had
-    /// already been handed to it, the lock passes to the next waiter (or is released), so it
-    /// is never lost.
+    /// An anyio checkpoint, and cancel safe: inside a cancelled scope it does not complete,
+    /// unless the lock was handed to it before the cancellation reached it (then it returns
+    /// the guard). Dropping the future before it completes gives up its place in line; if the
+    /// lock had already been handed to it, the lock passes to the next waiter (or is
+    /// released), so it is never lost.
     pub fn acquire(&self) -> LockAcquire<'_> {
         LockAcquire {
             lock: self,
-            waiter: None,
+            waiter: Acquiring::default(),
         }
     }
 
@@ -137,7 +161,7 @@ impl Lock {
     pub fn acquire_owned(self: Arc<Self>) -> OwnedLockAcquire {
         OwnedLockAcquire {
             lock: Some(self),
-            waiter: None,
+            waiter: Acquiring::default(),
         }
     }
 
@@ -244,12 +268,21 @@ impl Lock {
         }
     }
 
-    pub(crate) fn poll_acquire(&self, waiter: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<()> {
-        self.permits.poll_acquire(waiter, cx)
+    /// An acquire that never yields once the lock is free: for a condition's wait, which has
+    /// been through its checkpoint already.
+    pub(crate) fn reacquire(&self) -> LockAcquire<'_> {
+        LockAcquire {
+            lock: self,
+            waiter: Acquiring::without_yield(),
+        }
     }
 
-    pub(crate) fn abandon(&self, waiter: &mut Option<Key>) {
-        self.permits.abandon(waiter);
+    pub(crate) fn poll_acquire(&self, waiter: &mut Acquiring, cx: &mut Context<'_>) -> Poll<()> {
+        self.permits.poll_checkpoint(waiter, self.fast_acquire, cx)
+    }
+
+    pub(crate) fn abandon(&self, waiter: &mut Acquiring) {
+        self.permits.abandon_acquiring(waiter);
     }
 
     /// Releases for a guard. Fails only if someone released the lock explicitly while the
@@ -364,16 +397,13 @@ impl Drop for OwnedLockGuard {
 #[derive(Debug)]
 pub struct LockAcquire<'a> {
     lock: &'a Lock,
-    waiter: Option<Key>,
+    waiter: Acquiring,
 }
 
 impl<'a> Future for LockAcquire<'a> {
     type Output = LockGuard<'a>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a>> {
-        if is_cancelled() {
-            return Poll::Pending;
-        }
         let this = &mut *self;
         ready!(this.lock.poll_acquire(&mut this.waiter, cx));
         Poll::Ready(LockGuard { lock: this.lock })
@@ -411,16 +441,13 @@ impl Drop for LockAcquire<'_> {
 #[derive(Debug)]
 pub struct OwnedLockAcquire {
     lock: Option<Arc<Lock>>,
-    waiter: Option<Key>,
+    waiter: Acquiring,
 }
 
 impl Future for OwnedLockAcquire {
     type Output = OwnedLockGuard;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedLockGuard> {
-        if is_cancelled() {
-            return Poll::Pending;
-        }
         let this = &mut *self;
         let lock = this
             .lock

@@ -81,7 +81,7 @@ pub use error::{
 pub use event::{Event, EventStatistics, EventWait};
 pub use limiter::{
     AcquireOnBehalfOf, Borrower, CapacityLimiter, CapacityLimiterAcquire, CapacityLimiterGuard,
-    CapacityLimiterStatistics,
+    CapacityLimiterStatistics, OwnedCapacityLimiterAcquire, OwnedCapacityLimiterGuard,
 };
 pub use lock::{Lock, LockAcquire, LockGuard, LockStatistics, OwnedLockAcquire, OwnedLockGuard};
 pub use mutex::{Mutex, MutexGuard, MutexLock};

@@ -16,6 +16,7 @@ use std::task::{ready, Context, Poll};
 
 use super::error::WouldBlock;
 use super::lock::{Lock, LockAcquire, LockGuard, LockStatistics};
+use crate::wait::Acquire;
 
 /// A fair async mutex that owns its data: [`lock`](Self::lock) waits in FIFO order for a
 /// guard that dereferences to the data.
@@ -184,11 +185,7 @@ impl<T> Mutex<T> {
     }
 
     fn guard<'a>(&'a self, lock: LockGuard<'a>) -> MutexGuard<'a, T> {
-        let value = self
-            .slot
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let value = self.slot.acquire().take();
         MutexGuard {
             mutex: self,
             value,
@@ -262,11 +259,7 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         let value = self.value.take();
-        *self
-            .mutex
-            .slot
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = value;
+        *self.mutex.slot.acquire() = value;
     }
 }
 

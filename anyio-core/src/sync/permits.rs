@@ -17,6 +17,7 @@
 use std::task::{Context, Poll, Waker};
 
 use super::waiters::{lock, Key, Left, WaitQueue};
+use crate::context;
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::Mutex;
 
@@ -29,6 +30,26 @@ pub(crate) const MAX_PERMITS: usize = usize::MAX >> 1;
 /// Returned by [`Permits::release`] when the count is already at its max.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AtMax;
+
+/// Where an acquire future is: in line, or holding a permit taken uncontended while it
+/// yields once (AnyIO's acquire without `fast_acquire`).
+#[derive(Debug, Default)]
+pub(crate) struct Acquiring {
+    waiter: Option<Key>,
+    yielding: bool,
+    /// Never yields after an uncontended take: the caller has just been through a checkpoint
+    /// (a condition's wait reacquiring its lock).
+    no_yield: bool,
+}
+
+impl Acquiring {
+    pub(crate) fn without_yield() -> Self {
+        Self {
+            no_yield: true,
+            ..Self::default()
+        }
+    }
+}
 
 #[derive(Debug)]
 pub(crate) struct Permits {
@@ -121,6 +142,51 @@ impl Permits {
         }
         *waiter = Some(queue.push((), cx.waker()));
         Poll::Pending
+    }
+
+    /// Drives an acquire future, with AnyIO's checkpoint rules: a cancelled caller does not
+    /// take a permit, unless one was handed to it before the cancellation reached it (it
+    /// keeps it: DESIGN.md's delivery rule); and a permit taken at once is held across one
+    /// cancel-shielded yield, so that a task looping on an uncontended lock still lets the
+    /// others run, unless `fast` (AnyIO's `fast_acquire`) skips the yield.
+    pub(crate) fn poll_checkpoint(
+        &self,
+        acquiring: &mut Acquiring,
+        fast: bool,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        if std::mem::take(&mut acquiring.yielding) {
+            return Poll::Ready(());
+        }
+        if context::is_cancelled() && !self.was_granted(acquiring) {
+            return Poll::Pending;
+        }
+        let waited = acquiring.waiter.is_some();
+        std::task::ready!(self.poll_acquire(&mut acquiring.waiter, cx));
+        if fast || waited || acquiring.no_yield {
+            return Poll::Ready(());
+        }
+        acquiring.yielding = true;
+        context::mark_shielded_yield();
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    fn was_granted(&self, acquiring: &Acquiring) -> bool {
+        acquiring
+            .waiter
+            .as_ref()
+            .is_some_and(|key| lock(&self.waiters).is_granted(key))
+    }
+
+    /// [`abandon`](Self::abandon) for an [`Acquiring`]: also gives back a permit held across
+    /// the yield.
+    pub(crate) fn abandon_acquiring(&self, acquiring: &mut Acquiring) {
+        if std::mem::take(&mut acquiring.yielding) {
+            // Taken from the count or handed over: either way it is ours to give back.
+            let _ = self.release();
+        }
+        self.abandon(&mut acquiring.waiter);
     }
 
     /// Gives a permit back: to the first waiter if there is one, else to the count.

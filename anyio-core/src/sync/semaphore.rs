@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use super::error::{SemaphoreFull, ValueAboveMax, WouldBlock};
-use super::permits::{Permits, MAX_PERMITS};
-use super::waiters::Key;
-use crate::time::is_cancelled;
+use super::permits::{Acquiring, Permits, MAX_PERMITS};
 
 /// A fair counting semaphore: [`acquire`](Self::acquire) takes one unit of its value, waiting
 /// in FIFO order while the value is zero; the guard gives the unit back when dropped.
@@ -51,6 +49,7 @@ use crate::time::is_cancelled;
 pub struct Semaphore {
     permits: Permits,
     max_value: Option<usize>,
+    fast_acquire: bool,
 }
 
 impl fmt::Debug for Semaphore {
@@ -96,6 +95,7 @@ impl Semaphore {
         Self {
             permits: Permits::new(initial_value, Self::MAX_VALUE),
             max_value: None,
+            fast_acquire: false,
         }
     }
 
@@ -123,6 +123,7 @@ impl Semaphore {
         Ok(Self {
             permits: Permits::new(initial_value, max_value),
             max_value: Some(max_value),
+            fast_acquire: false,
         })
     }
 
@@ -153,7 +154,7 @@ impl Semaphore {
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
         SemaphoreAcquire {
             semaphore: self,
-            waiter: None,
+            waiter: Acquiring::default(),
         }
     }
 
@@ -179,7 +180,7 @@ impl Semaphore {
     pub fn acquire_owned(self: Arc<Self>) -> OwnedSemaphoreAcquire {
         OwnedSemaphoreAcquire {
             semaphore: Some(self),
-            waiter: None,
+            waiter: Acquiring::default(),
         }
     }
 
@@ -292,11 +293,31 @@ impl Semaphore {
         }
     }
 
-    fn poll_acquire(&self, waiter: &mut Option<Key>, cx: &mut Context<'_>) -> Poll<()> {
-        if is_cancelled() {
-            return Poll::Pending;
-        }
-        self.permits.poll_acquire(waiter, cx)
+    fn poll_acquire(&self, waiter: &mut Acquiring, cx: &mut Context<'_>) -> Poll<()> {
+        self.permits.poll_checkpoint(waiter, self.fast_acquire, cx)
+    }
+
+    /// With `fast_acquire`, taking a unit that is free completes without yielding to other
+    /// tasks (AnyIO's `Semaphore(fast_acquire=True)`); see [`Lock::fast_acquire`] for the
+    /// trade-off. Without it (the default), such an acquire takes the unit and then yields
+    /// once, cancel-shielded, holding it.
+    ///
+    /// [`Lock::fast_acquire`]: super::Lock::fast_acquire
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let semaphore = anyio_core::sync::Semaphore::new(2).fast_acquire(true);
+    /// let unit = semaphore.acquire().await;
+    /// assert_eq!(semaphore.value(), 1);
+    /// # drop(unit);
+    /// # }).unwrap();
+    /// ```
+    #[must_use]
+    pub fn fast_acquire(mut self, fast_acquire: bool) -> Self {
+        self.fast_acquire = fast_acquire;
+        self
     }
 
     /// Releases for a guard. At the max only if units were released explicitly that were
@@ -443,7 +464,7 @@ impl Drop for OwnedSemaphoreGuard {
 #[derive(Debug)]
 pub struct SemaphoreAcquire<'a> {
     semaphore: &'a Semaphore,
-    waiter: Option<Key>,
+    waiter: Acquiring,
 }
 
 impl<'a> Future for SemaphoreAcquire<'a> {
@@ -460,7 +481,7 @@ impl<'a> Future for SemaphoreAcquire<'a> {
 
 impl Drop for SemaphoreAcquire<'_> {
     fn drop(&mut self) {
-        self.semaphore.permits.abandon(&mut self.waiter);
+        self.semaphore.permits.abandon_acquiring(&mut self.waiter);
     }
 }
 
@@ -489,7 +510,7 @@ impl Drop for SemaphoreAcquire<'_> {
 #[derive(Debug)]
 pub struct OwnedSemaphoreAcquire {
     semaphore: Option<Arc<Semaphore>>,
-    waiter: Option<Key>,
+    waiter: Acquiring,
 }
 
 impl Future for OwnedSemaphoreAcquire {
@@ -513,7 +534,7 @@ impl Future for OwnedSemaphoreAcquire {
 impl Drop for OwnedSemaphoreAcquire {
     fn drop(&mut self) {
         if let Some(semaphore) = &self.semaphore {
-            semaphore.permits.abandon(&mut self.waiter);
+            semaphore.permits.abandon_acquiring(&mut self.waiter);
         }
     }
 }

@@ -1,13 +1,10 @@
-//! The one fair waiter queue every primitive of this module is built on.
-//!
-//! Waiters line up in FIFO order. Each owns a slot, named by a [`Key`], that holds its waker;
-//! slots live in one vector and are recycled through a free list, so in steady state a wait
-//! allocates nothing.
+//! The fair waiter queue every primitive of this module is built on: the toolkit's
+//! [`WaitList`] with a waker and a payload per waiter, and grants handed over.
 //!
 //! What a waiter waits for (a lock's ownership, a permit, a token, a notification) is never
 //! left lying around for the fastest task to grab: the primitive **hands it over** with
-//! [`WaitQueue::grant_front`], which marks the first waiter as granted, takes it out of the
-//! line and returns its waker. The waiter's future, when polled, finds the grant in its slot.
+//! [`WaitQueue::grant_front`], which takes the first waiter out of the line and returns its
+//! waker. The waiter's future, when polled, finds itself out of line: granted.
 //!
 //! A waiter future leaves with [`WaitQueue::leave`], which says whether it had been granted.
 //! A future dropped after its grant (cancelled in the instant after the hand-over) must
@@ -21,56 +18,12 @@ use std::fmt;
 use std::task::Waker;
 
 use crate::loom::{Mutex, MutexGuard};
+use crate::wait::{register, Acquire, WaitList};
+pub(crate) use crate::wait::{Key, WakeList};
 
-/// Locks a shim mutex. The critical sections of this module run no user code, so a poisoned
-/// lock can only come from a panic that left the state consistent: carry on.
+/// Locks a primitive's state (see [`Acquire`]).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// No slot: the end of the line, or of the free list.
-const NIL: usize = usize::MAX;
-
-/// A waiter's claim on its slot. Deliberately neither `Clone` nor `Copy`: exactly one future
-/// owns a slot, and giving the key back to [`WaitQueue::leave`] is the only way to free it.
-/// Stored as index + 1, so that a waiting future's `Option<Key>` is one word.
-#[derive(Debug)]
-pub(crate) struct Key(std::num::NonZeroUsize);
-
-impl Key {
-    fn new(index: usize) -> Self {
-        Self(std::num::NonZeroUsize::MIN.saturating_add(index))
-    }
-
-    fn index(&self) -> usize {
-        self.0.get() - 1
-    }
-}
-
-/// A link in the line as stored in a slot: the lines of parked tasks get long, and each slot
-/// is smaller with half-width links.
-#[derive(Debug, Clone, Copy)]
-struct Link(u32);
-
-impl Link {
-    const NIL: Link = Link(u32::MAX);
-
-    fn to(index: usize) -> Self {
-        if index == NIL {
-            return Self::NIL;
-        }
-        Self(u32::try_from(index).expect("fewer than 2^32 - 1 waiters in one line"))
-    }
-
-    fn get(self) -> usize {
-        if self.0 == u32::MAX {
-            NIL
-        } else {
-            self.0 as usize
-        }
-    }
+    mutex.acquire()
 }
 
 /// Whether a waiter that left had been granted what it waited for.
@@ -82,29 +35,15 @@ pub(crate) enum Left {
     Granted,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Free,
-    Queued,
-    Granted,
-}
-
-struct Slot<T> {
-    state: State,
+struct Waiter<T> {
+    /// Taken when granted: the grant's waker is woken once, by the granting primitive.
     waker: Option<Waker>,
-    payload: Option<T>,
-    /// Neighbours in the line while queued; `next` links the free list while free.
-    prev: Link,
-    next: Link,
+    payload: T,
 }
 
 /// A FIFO line of waiters with handed-over grants; see the [module docs](self).
 pub(crate) struct WaitQueue<T = ()> {
-    slots: Vec<Slot<T>>,
-    free: usize,
-    head: usize,
-    tail: usize,
-    queued: usize,
+    list: WaitList<Waiter<T>>,
 }
 
 impl<T> Default for WaitQueue<T> {
@@ -116,8 +55,7 @@ impl<T> Default for WaitQueue<T> {
 impl<T> fmt::Debug for WaitQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaitQueue")
-            .field("queued", &self.queued)
-            .field("slots", &self.slots.len())
+            .field("queued", &self.list.len())
             .finish()
     }
 }
@@ -125,167 +63,66 @@ impl<T> fmt::Debug for WaitQueue<T> {
 impl<T> WaitQueue<T> {
     pub(crate) const fn new() -> Self {
         Self {
-            slots: Vec::new(),
-            free: NIL,
-            head: NIL,
-            tail: NIL,
-            queued: 0,
+            list: WaitList::new(),
         }
     }
 
     /// Waiters still in line (granted ones that have not collected are not counted).
     pub(crate) fn len(&self) -> usize {
-        self.queued
+        self.list.len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.queued == 0
+        self.list.is_empty()
     }
 
     /// Joins the end of the line.
     pub(crate) fn push(&mut self, payload: T, waker: &Waker) -> Key {
-        let slot = Slot {
-            state: State::Queued,
+        self.list.push_back(Waiter {
             waker: Some(waker.clone()),
-            payload: Some(payload),
-            prev: Link::to(self.tail),
-            next: Link::NIL,
-        };
-        let index = if self.free == NIL {
-            self.slots.push(slot);
-            self.slots.len() - 1
-        } else {
-            let index = self.free;
-            self.free = self.slots[index].next.get();
-            self.slots[index] = slot;
-            index
-        };
-        match self.tail {
-            NIL => self.head = index,
-            tail => self.slots[tail].next = Link::to(index),
-        }
-        self.tail = index;
-        self.queued += 1;
-        Key::new(index)
+            payload,
+        })
     }
 
     /// The payload of the first waiter in line.
     pub(crate) fn front(&self) -> Option<&T> {
-        match self.head {
-            NIL => None,
-            head => self.slots[head].payload.as_ref(),
-        }
+        self.list.front().map(|key| &self.list.get(key).payload)
     }
 
     /// Hands the grant to the first waiter in line; returns its waker, to be woken once the
     /// caller has released its lock, or `None` when nobody waits.
     pub(crate) fn grant_front(&mut self) -> Option<Waker> {
-        let index = self.head;
-        if index == NIL {
-            return None;
-        }
-        self.unlink(index);
-        let slot = &mut self.slots[index];
-        slot.state = State::Granted;
-        Some(slot.waker.take().expect("a queued waiter has a waker"))
+        let key = self.list.pop_front()?;
+        self.list.get_mut(key).waker.take()
     }
 
     /// Hands a grant to every waiter in line.
     pub(crate) fn grant_all(&mut self, wakers: &mut WakeList) {
-        while let Some(waker) = self.grant_front() {
-            wakers.push(waker);
+        while let Some(key) = self.list.pop_front() {
+            wakers.push(self.list.get_mut(key).waker.take());
         }
     }
 
     /// Whether the waiter was granted; if not, remembers `waker` as the one to wake.
     pub(crate) fn poll(&mut self, key: &Key, waker: &Waker) -> bool {
-        let slot = &mut self.slots[key.index()];
-        match slot.state {
-            State::Granted => true,
-            State::Queued => {
-                match &slot.waker {
-                    Some(current) if current.will_wake(waker) => {}
-                    _ => slot.waker = Some(waker.clone()),
-                }
-                false
-            }
-            State::Free => unreachable!("a key names a slot until it is given back"),
+        if !self.list.is_linked(*key) {
+            return true;
         }
+        register(&mut self.list.get_mut(*key).waker, waker);
+        false
+    }
+
+    /// Whether the waiter was granted (without touching its waker).
+    pub(crate) fn is_granted(&self, key: &Key) -> bool {
+        !self.list.is_linked(*key)
     }
 
     /// Frees the waiter's slot: it collected its grant, or gave up. The caller passes on a
     /// grant that was never collected ([`Left::Granted`] from a dropped future).
     pub(crate) fn leave(&mut self, key: Key) -> (Left, T) {
-        let index = key.index();
-        let left = match self.slots[index].state {
-            State::Queued => {
-                self.unlink(index);
-                Left::Queued
-            }
-            State::Granted => Left::Granted,
-            State::Free => unreachable!("a key names a slot until it is given back"),
-        };
-        let slot = &mut self.slots[index];
-        slot.state = State::Free;
-        slot.waker = None;
-        let payload = slot
-            .payload
-            .take()
-            .expect("an occupied slot holds its payload");
-        slot.next = Link::to(self.free);
-        self.free = index;
-        (left, payload)
-    }
-
-    fn unlink(&mut self, index: usize) {
-        let (prev, next) = (self.slots[index].prev, self.slots[index].next);
-        match prev.get() {
-            NIL => self.head = next.get(),
-            prev_index => self.slots[prev_index].next = next,
-        }
-        match next.get() {
-            NIL => self.tail = prev.get(),
-            next_index => self.slots[next_index].prev = prev,
-        }
-        let slot = &mut self.slots[index];
-        slot.prev = Link::NIL;
-        slot.next = Link::NIL;
-        self.queued -= 1;
-    }
-}
-
-/// Wakers collected under a lock, woken after it is released. The first few live inline so
-/// that waking a handful of waiters allocates nothing.
-#[derive(Debug, Default)]
-pub(crate) struct WakeList {
-    inline: [Option<Waker>; INLINE],
-    len: usize,
-    spilled: Vec<Waker>,
-}
-
-const INLINE: usize = 8;
-
-impl WakeList {
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
-    pub(crate) fn push(&mut self, waker: Waker) {
-        if self.len < INLINE {
-            self.inline[self.len] = Some(waker);
-            self.len += 1;
-        } else {
-            self.spilled.push(waker);
-        }
-    }
-
-    pub(crate) fn wake_all(self) {
-        for waker in self.inline.into_iter().flatten() {
-            waker.wake();
-        }
-        for waker in self.spilled {
-            waker.wake();
-        }
+        let (waiter, queued) = self.list.remove(key);
+        let left = if queued { Left::Queued } else { Left::Granted };
+        (left, waiter.payload)
     }
 }
 
@@ -381,7 +218,11 @@ mod tests {
                 assert_eq!(queue.leave(key).0, Left::Granted);
             }
         }
-        assert_eq!(queue.slots.len(), 4, "steady state allocates no new slots");
+        assert_eq!(
+            queue.list.capacity(),
+            4,
+            "steady state allocates no new slots"
+        );
     }
 
     #[test]

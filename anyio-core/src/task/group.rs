@@ -20,6 +20,7 @@ use crate::context;
 use crate::drive::{drive, Driven};
 use crate::error::{SpawnError, TaskGroupError};
 use crate::tree::{Kind, Node, NodeRef, Reason, RunningChildren, Sources};
+use crate::wait::Acquire;
 
 /// A handle to a running task group, passed to the group's body: spawn children with it.
 ///
@@ -234,7 +235,7 @@ impl<R: Runtime, E: Send + 'static> TaskGroup<R, E> {
                 let handle = group.spawn_child(future, Some(sink), cancelled)?;
                 let node = NodeRef::clone(handle.node());
                 if let Some(keep) = keep {
-                    *keep.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+                    *keep.acquire() = Some(handle);
                 }
                 Ok(node)
             }),

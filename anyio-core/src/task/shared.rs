@@ -9,6 +9,7 @@ use std::task::Waker;
 use crate::backend::Runtime;
 use crate::error::SpawnError;
 use crate::tree::{NodeRef, RunningChildren};
+use crate::wait::Acquire;
 
 pub(crate) type Panic = Box<dyn Any + Send + 'static>;
 
@@ -57,8 +58,7 @@ impl<R: Runtime, E> GroupShared<R, E> {
     }
 
     fn lock(&self) -> MutexGuard<'_, Failures<E>> {
-        // Plain data: a panic while it was held cannot break an invariant.
-        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+        self.failures.acquire()
     }
 
     /// Records a failure; the first one cancels the group.

@@ -4,8 +4,8 @@ use std::fmt;
 use std::future::Future;
 use std::panic::resume_unwind;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use super::handle::TaskHandle;
 use super::shared::Panic;
@@ -13,6 +13,7 @@ use crate::backend::Runtime;
 use crate::context;
 use crate::error::{SpawnError, StartError};
 use crate::tree::NodeRef;
+use crate::wait::{Acquire, Parked};
 
 enum State<V, E> {
     Waiting,
@@ -28,34 +29,27 @@ enum State<V, E> {
 }
 
 pub(crate) struct StartSlot<V, E> {
-    state: Mutex<(State<V, E>, Option<Waker>)>,
+    state: Parked<State<V, E>>,
 }
 
 impl<V, E> StartSlot<V, E> {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
-            state: Mutex::new((State::Waiting, None)),
+            state: Parked::new(State::Waiting),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, (State<V, E>, Option<Waker>)> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Moves from `Waiting` to `next` and wakes the caller of `start`; `false` if the slot had
-    /// already left `Waiting`.
+    /// Moves from `Waiting` to `next` and wakes the caller of `start`; hands `next` back if
+    /// the slot had already left `Waiting`.
     fn settle(&self, next: State<V, E>) -> Result<(), State<V, E>> {
-        let mut guard = self.lock();
-        if !matches!(guard.0, State::Waiting) {
-            return Err(next);
-        }
-        guard.0 = next;
-        let waker = guard.1.take();
-        drop(guard);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        Ok(())
+        self.state.update(|state| {
+            if matches!(state, State::Waiting) {
+                *state = next;
+                (Ok(()), true)
+            } else {
+                (Err(next), false)
+            }
+        })
     }
 }
 
@@ -265,35 +259,28 @@ impl<V, E> Future for StartFuture<V, E> {
                 .as_ref()
                 .expect("StartFuture polled after completion"),
         );
-        let mut guard = slot.lock();
-        // A checkpoint while the child has not started: a cancelled caller stops here, unless
-        // what it waits for has completed (a start value, or the child's own failure, which
-        // would otherwise be lost).
-        if context::is_cancelled() && matches!(guard.0, State::Waiting | State::Cancelled) {
-            guard.1 = Some(cx.waker().clone());
-            return Poll::Pending;
-        }
-        let state = std::mem::replace(&mut guard.0, State::Delivered);
-        let result = match state {
-            State::Waiting => {
-                guard.0 = State::Waiting;
-                guard.1 = Some(cx.waker().clone());
+        let cancelled = context::is_cancelled();
+        let polled = slot.state.poll(cx, |state, _| {
+            // A checkpoint while the child has not started: a cancelled caller stops here,
+            // unless what it waits for has completed (a start value, or the child's own
+            // failure, which would otherwise be lost).
+            if matches!(state, State::Waiting) || cancelled && matches!(state, State::Cancelled) {
                 return Poll::Pending;
             }
+            Poll::Ready(std::mem::replace(state, State::Delivered))
+        });
+        let Poll::Ready(state) = polled else {
+            return Poll::Pending;
+        };
+        self.slot = None;
+        Poll::Ready(match state {
             State::Started(value) => Ok(value),
             State::Failed(error) => Err(StartError::Failed(error)),
-            State::Panicked(panic) => {
-                drop(guard);
-                self.slot = None;
-                resume_unwind(panic);
-            }
+            State::Panicked(panic) => resume_unwind(panic),
             State::NeverStarted => Err(StartError::NeverStarted),
             State::Cancelled | State::Abandoned => Err(StartError::Cancelled),
-            State::Delivered => unreachable!("the value is delivered once"),
-        };
-        drop(guard);
-        self.slot = None;
-        Poll::Ready(result)
+            State::Waiting | State::Delivered => unreachable!("the value is delivered once"),
+        })
     }
 }
 
@@ -302,10 +289,14 @@ impl<V, E> Drop for StartFuture<V, E> {
         let Some(slot) = self.slot.take() else {
             return;
         };
-        let mut guard = slot.lock();
-        if matches!(guard.0, State::Waiting) {
-            guard.0 = State::Abandoned;
-            drop(guard);
+        let abandoned = slot.state.with(|state| {
+            let waiting = matches!(state, State::Waiting);
+            if waiting {
+                *state = State::Abandoned;
+            }
+            waiting
+        });
+        if abandoned {
             if let Some(child) = &self.child {
                 child.cancel(None);
             }
@@ -383,8 +374,7 @@ impl<R: Runtime, V, T: Send + 'static, E> Future for StartWithHandle<R, V, T, E>
         let value = std::task::ready!(Pin::new(&mut this.start).poll(cx))?;
         let handle = this
             .handle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .acquire()
             .take()
             .expect("a started child has a handle, taken once");
         Poll::Ready(Ok((value, handle)))

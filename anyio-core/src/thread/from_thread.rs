@@ -11,11 +11,13 @@ use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::mpsc::{self, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::worker;
+use super::worker::{self, Request};
+use crate::wait::Acquire;
 
 /// Why a call from a worker thread could not run.
 ///
@@ -114,7 +116,7 @@ where
         future,
         reply: Some(reply),
     };
-    link.send(Box::pin(call))
+    link.send(Request::cancellable(Box::pin(call)))
         .map_err(|_| FromThreadError::Cancelled)?;
     // The task drops the call, and with it the sender, when it will not complete it.
     match result.recv() {
@@ -124,8 +126,13 @@ where
     }
 }
 
-/// Runs `f` in the task that awaits this worker, inside its cancel scope, and blocks the
-/// thread until it returns. `f` must not block: it runs on the event loop.
+/// Runs `f` in the task that awaits this worker and blocks the thread until it returns. `f`
+/// must not block: it runs on the event loop.
+///
+/// Sync code cannot be cancelled, so `f` runs also when the scope around the
+/// `to_thread::run_sync` call was cancelled (as AnyIO's `from_thread.run_sync` does). If that
+/// task no longer waits for this thread (it was cancelled with `abandon_on_cancel`), `f` runs
+/// on the calling thread instead.
 ///
 /// # Examples
 ///
@@ -147,7 +154,7 @@ where
 ///
 /// # Errors
 ///
-/// As [`run`].
+/// [`FromThreadError::NotInWorker`] outside a `to_thread` worker.
 ///
 /// # Panics
 ///
@@ -157,7 +164,27 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    run(async move { f() })
+    let link = worker::current().ok_or(FromThreadError::NotInWorker)?;
+    // Taken exactly once: by the task, or here when the task will not run it.
+    let slot = Arc::new(Mutex::new(Some(f)));
+    let (reply, result) = mpsc::sync_channel(1);
+    let task_slot = Arc::clone(&slot);
+    let call = Call {
+        future: async move { task_slot.acquire().take().map(|f| f()) },
+        reply: Some(reply),
+    };
+    if link.send(Request::uncancellable(Box::pin(call))).is_ok() {
+        match result.recv() {
+            Ok(Ok(Some(output))) => return Ok(output),
+            Ok(Err(payload)) => panic::resume_unwind(payload),
+            // Dropped unrun: the task stopped waiting for this thread.
+            Ok(Ok(None)) | Err(_) => {}
+        }
+    }
+    let f = slot.acquire().take();
+    Ok(f.expect(
+        "the closure runs once, and the task did not run it",
+    )())
 }
 
 /// `Ok(())` unless the scope around the `to_thread::run_sync` call running this thread was

@@ -5,14 +5,37 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Waker};
 
 use crate::context;
 use crate::tree::NodeRef;
+use crate::wait::{register, Acquire};
 
 /// A future sent by the thread, which reports its output through a channel of its own.
-pub(crate) type Request = Pin<Box<dyn Future<Output = ()> + Send>>;
+pub(crate) struct Request {
+    future: Pin<Box<dyn Future<Output = ()> + Send>>,
+    /// Sync code, which cannot be cancelled: it runs also when the calling scope is.
+    uncancellable: bool,
+}
+
+impl Request {
+    /// A future that runs inside the calling scope, and is dropped when it is cancelled.
+    pub(crate) fn cancellable(future: Pin<Box<dyn Future<Output = ()> + Send>>) -> Self {
+        Self {
+            future,
+            uncancellable: false,
+        }
+    }
+
+    /// Sync code wrapped in a future that completes in its first poll, outside any scope.
+    pub(crate) fn uncancellable(future: Pin<Box<dyn Future<Output = ()> + Send>>) -> Self {
+        Self {
+            future,
+            uncancellable: true,
+        }
+    }
+}
 
 /// Shared between the waiting task and its worker thread.
 pub(crate) struct Link {
@@ -42,8 +65,7 @@ impl Link {
     }
 
     fn inbox(&self) -> MutexGuard<'_, Inbox> {
-        // A request is only moved in and out under the lock: a panic cannot leave it torn.
-        self.inbox.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inbox.acquire()
     }
 
     /// Whether the calling scope was cancelled, or the task stopped waiting.
@@ -89,28 +111,28 @@ pub(crate) struct Servicer {
 }
 
 impl Servicer {
-    /// Takes new requests and polls every running one once; drops them all when the calling
-    /// scope is cancelled, so that the thread learns it at once instead of waiting for futures
-    /// that will never complete there.
+    /// Takes new requests and polls every running one once. When the calling scope is
+    /// cancelled, the cancellable ones are dropped, so that the thread learns it at once
+    /// instead of waiting for futures that will never complete there; sync code still runs.
     pub(crate) fn poll(&mut self, link: &Link, cx: &mut Context<'_>) {
         {
             let mut inbox = link.inbox();
             self.running.extend(inbox.queue.drain(..));
-            match &inbox.waker {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => inbox.waker = Some(cx.waker().clone()),
-            }
+            register(&mut inbox.waker, cx.waker());
         }
         if self.running.is_empty() {
             return;
         }
         if link.scope_cancelled() {
-            self.running.clear();
-            return;
+            self.running.retain(|request| request.uncancellable);
         }
-        let mut scope = link.scope.clone();
         self.running.retain_mut(|request| {
-            let (polled, _) = context::enter(&mut scope, None, || request.as_mut().poll(cx));
+            let mut scope = if request.uncancellable {
+                None
+            } else {
+                link.scope.clone()
+            };
+            let (polled, _) = context::enter(&mut scope, None, || request.future.as_mut().poll(cx));
             polled.is_pending()
         });
     }

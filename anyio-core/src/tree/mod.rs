@@ -50,6 +50,7 @@ use std::time::Instant;
 use crate::instant;
 use crate::loom::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering::*};
 use crate::loom::{Arc, Mutex, MutexGuard};
+use crate::wait::Acquire;
 
 /// A shared reference to a node (loom's `Arc` under the model checker).
 pub(crate) type NodeRef = Arc<Node>;
@@ -264,8 +265,7 @@ impl Node {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // Plain data behind the lock: a panic while it was held cannot break an invariant.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.acquire()
     }
 
     fn flags(&self) -> u16 {

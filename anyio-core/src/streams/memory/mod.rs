@@ -76,7 +76,6 @@ mod receiver;
 mod sender;
 mod state;
 mod statistics;
-mod waiters;
 
 pub use error::{ReceiveError, SendError, TryReceiveError, TrySendError};
 pub use receiver::{MemoryObjectReceiver, Receive};

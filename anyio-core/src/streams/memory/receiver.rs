@@ -10,10 +10,10 @@ use futures_core::{FusedStream, Stream};
 use super::error::{ReceiveError, TryReceiveError};
 use super::state::{HandleId, Shared};
 use super::statistics::MemoryObjectStreamStatistics;
-use super::waiters::Key;
 use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::Arc;
 use crate::time::is_cancelled;
+use crate::wait::Key;
 
 /// The receiving end of a memory object stream; clone it for more receivers.
 ///
@@ -228,6 +228,12 @@ impl<T> MemoryObjectReceiver<T> {
         self.closed.load(Ordering::Relaxed)
     }
 
+    /// Whether a waiting receive was handed an item (or its handle was closed) and only has
+    /// to take it: then it completes even in a cancelled scope.
+    fn is_settled(&self, slot: Option<Key>) -> bool {
+        slot.is_some_and(|key| self.shared.with(|state, _| state.receive_settled(key)))
+    }
+
     fn poll_slot(&self, slot: &mut Option<Key>, waker: &Waker) -> Poll<Result<T, ReceiveError>> {
         self.shared.with(|state, wakes| {
             state.poll_receive(slot, self.id, self.is_closed_locked(), waker, wakes)
@@ -334,8 +340,9 @@ impl<T> FusedStream for MemoryObjectReceiver<T> {
 ///
 /// Cancel safe and lossless: it never holds an item. An item handed to it while it waits stays
 /// in the stream until it runs; dropped before that, it passes the item to the next waiting
-/// receive (or leaves it first in line). Inside a cancelled scope it never completes, so the
-/// scope drops it.
+/// receive (or leaves it first in line). Inside a cancelled scope it completes only if an item
+/// was handed to it before the cancellation reached it (DESIGN.md's delivery rule: the item
+/// is delivered, not put back); otherwise it never completes, so the scope drops it.
 #[must_use = "futures do nothing unless polled"]
 pub struct Receive<'a, T> {
     receiver: &'a MemoryObjectReceiver<T>,
@@ -346,10 +353,10 @@ impl<T> Future for Receive<'_, T> {
     type Output = Result<T, ReceiveError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if is_cancelled() {
+        let this = self.get_mut();
+        if is_cancelled() && !this.receiver.is_settled(this.slot) {
             return Poll::Pending;
         }
-        let this = self.get_mut();
         this.receiver.poll_slot(&mut this.slot, cx.waker())
     }
 }

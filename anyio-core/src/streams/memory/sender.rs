@@ -8,12 +8,12 @@ use std::task::{Context, Poll, Waker};
 use futures_sink::Sink;
 
 use super::error::{SendError, TrySendError};
-use super::state::{Delivery, HandleId, Shared};
+use super::state::{HandleId, Shared};
 use super::statistics::MemoryObjectStreamStatistics;
-use super::waiters::Key;
 use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::Arc;
 use crate::time::is_cancelled;
+use crate::wait::Key;
 
 /// The sending end of a memory object stream; clone it for more senders.
 ///
@@ -218,13 +218,22 @@ impl<T> MemoryObjectSender<T> {
         self.closed.load(Ordering::Relaxed)
     }
 
+    /// Whether a send finished in the stream (its item handed over, or handed back) and only
+    /// has to report it: then it completes even in a cancelled scope.
+    fn is_settled(&self, op: &Op<T>) -> bool {
+        match op {
+            Op::Queued(key) => self.shared.with(|state, _| state.send_settled(*key)),
+            Op::Start(_) | Op::Done => false,
+        }
+    }
+
     /// Drives a send future: starts it, or polls its queued slot.
     fn poll_op(&self, op: &mut Op<T>, waker: &Waker) -> Poll<Result<(), SendError<T>>> {
         match std::mem::replace(op, Op::Done) {
             Op::Start(item) => {
                 let started = self.shared.with(|state, wakes| {
                     let closed = self.is_closed_locked();
-                    state.start_send(self.id, closed, item, Delivery::OnPoll, Some(waker), wakes)
+                    state.start_send(self.id, closed, item, Some(waker), wakes)
                 });
                 match started {
                     Ok(Some(key)) => {
@@ -238,7 +247,7 @@ impl<T> MemoryObjectSender<T> {
             Op::Queued(key) => {
                 let poll = self
                     .shared
-                    .with(|state, wakes| state.poll_send(key, Some(waker), wakes));
+                    .with(|state, _| state.poll_send(key, Some(waker)));
                 if poll.is_pending() {
                     *op = Op::Queued(key);
                 }
@@ -250,10 +259,7 @@ impl<T> MemoryObjectSender<T> {
 
     /// Withdraws a queued send; the item is dropped after the lock is released.
     fn cancel_op(&self, key: Key) {
-        drop(
-            self.shared
-                .with(|state, wakes| state.cancel_send(key, wakes)),
-        );
+        drop(self.shared.with(|state, _| state.cancel_send(key)));
     }
 
     /// The `Sink`'s item in flight, polled until delivered.
@@ -263,7 +269,7 @@ impl<T> MemoryObjectSender<T> {
         };
         let poll = self
             .shared
-            .with(|state, wakes| state.poll_send(key, Some(waker), wakes));
+            .with(|state, _| state.poll_send(key, Some(waker)));
         if poll.is_ready() {
             self.sink = None;
         }
@@ -299,10 +305,7 @@ impl<T> Clone for MemoryObjectSender<T> {
 impl<T> Drop for MemoryObjectSender<T> {
     fn drop(&mut self) {
         let withdrawn = self.shared.with(|state, wakes| {
-            let withdrawn = self
-                .sink
-                .take()
-                .and_then(|key| state.cancel_send(key, wakes));
+            let withdrawn = self.sink.take().and_then(|key| state.cancel_send(key));
             if !self.closed.swap(true, Ordering::Relaxed) {
                 state.close_sender(self.id, wakes);
             }
@@ -348,7 +351,7 @@ impl<T> Sink<T> for MemoryObjectSender<T> {
         );
         this.sink = this.shared.with(|state, wakes| {
             let closed = this.is_closed_locked();
-            state.start_send(this.id, closed, item, Delivery::OnGrant, None, wakes)
+            state.start_send(this.id, closed, item, None, wakes)
         })?;
         Ok(())
     }
@@ -402,10 +405,15 @@ enum Op<T> {
 ///
 /// # Cancel safety
 ///
-/// Cancel safe and lossless: its item enters the stream only in the poll that returns
-/// `Ok(())`. Dropped before that, it never delivered its item (no receiver ever sees it) and
-/// drops it; room it was offered passes to the next waiting send. Inside a cancelled scope it
-/// never completes, so the scope drops it.
+/// Cancel safe and lossless. A send that finds room (or a waiting receiver) delivers at once;
+/// one that waits keeps its item in the stream's queue, and the item is delivered the moment
+/// room appears (a receive, or a `try_receive`, takes it straight from the queue), after which
+/// the send completes with `Ok(())`, also if its scope is cancelled right after (DESIGN.md's
+/// delivery rule). Dropped while still waiting, it withdraws its item and drops it: no
+/// receiver ever sees it. **A send future dropped by other means (a `select!` that lost,
+/// a timeout of another library) after its item was handed over has delivered its item**,
+/// though it never reported so. Inside a cancelled scope a send that has not delivered never
+/// completes, so the scope drops it.
 #[must_use = "futures do nothing unless polled"]
 pub struct Send<'a, T> {
     sender: &'a MemoryObjectSender<T>,
@@ -419,10 +427,10 @@ impl<T> Future for Send<'_, T> {
     type Output = Result<(), SendError<T>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if is_cancelled() {
+        let this = self.get_mut();
+        if is_cancelled() && !this.sender.is_settled(&this.op) {
             return Poll::Pending;
         }
-        let this = self.get_mut();
         this.sender.poll_op(&mut this.op, cx.waker())
     }
 }

@@ -10,13 +10,14 @@
 //! already waiting to send) delivers its item at once; otherwise its item waits in its own
 //! slot in the sender queue, still owned by the send.
 //!
-//! **Senders deliver their own items.** When room appears, the front queued sender is
-//! *granted* it and woken; it moves its item into the buffer in its next poll — the same poll
-//! that reports success. So a send future dropped before reporting success has delivered
-//! nothing, whatever raced with it; a dropped grant passes to the next queued sender. One
-//! grant is outstanding at a time, so queued items are delivered in FIFO order. (A `Sink`'s
-//! item in flight has no future that could report a cancellation, so it is delivered at the
-//! moment it is granted.)
+//! **Room is handed over with the item.** When room appears (a receive took an item, a
+//! receiver started waiting, a `try_receive` found the buffer empty), the front queued
+//! sender's item moves into the buffer at once and the sender is woken to report success, as
+//! AnyIO's streams do: so a `try_receive` takes a waiting sender's item, and `statistics()`
+//! shows the hand-over at once. A send whose item was handed over completed, also when its
+//! scope is cancelled right after (it reports success; DESIGN.md's delivery rule), and a send
+//! future dropped after that point had delivered its item. Queued items are delivered in FIFO
+//! order.
 //!
 //! **Receivers never hold items.** "Room" counts the capacity plus one place per waiting
 //! receiver, so a send that finds a receiver waiting delivers at once, even at capacity 0:
@@ -30,20 +31,19 @@
 //! Invariants between operations:
 //! - `reserved <= buffer.len()`: every reservation is backed by a buffered item;
 //! - after [`State::dispatch`], no receiver waits while an unreserved item is buffered, and no
-//!   sender waits ungranted while there is room and no grant is outstanding;
+//!   sender waits while there is room;
 //! - an unreserved receiver takes an item only if `buffer.len() > reserved`, so nobody
 //!   overtakes the receivers already handed one; a new send delivers directly only when no
-//!   sender is queued or granted, so it never overtakes one.
+//!   sender is queued, so it never overtakes one.
 
 use std::collections::VecDeque;
 use std::mem;
-use std::sync::PoisonError;
 use std::task::{Poll, Waker};
 
 use super::error::{ReceiveError, SendError, TryReceiveError, TrySendError};
 use super::statistics::MemoryObjectStreamStatistics;
-use super::waiters::{register, Key, WaiterList, WakeList};
 use crate::loom::Mutex;
+use crate::wait::{register, Acquire, Key, WaitList, WakeList};
 
 /// Identifies one handle (one clone of one end), so closing it finds its own waiters.
 pub(crate) type HandleId = u64;
@@ -70,7 +70,7 @@ impl<T> Shared<T> {
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut State<T>, &mut WakeList) -> R) -> R {
         let mut wakes = WakeList::new();
         let result = {
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut state = self.state.acquire();
             f(&mut state, &mut wakes)
         };
         if wakes.is_empty() {
@@ -81,22 +81,11 @@ impl<T> Shared<T> {
     }
 }
 
-/// How a send is delivered once granted room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Delivery {
-    /// By the send's own next poll, which reports success in the same step (`Send` futures).
-    OnPoll,
-    /// By whoever grants the room, at once (a `Sink`'s item in flight).
-    OnGrant,
-}
-
 #[derive(Debug)]
 enum Slot<T> {
     /// Linked in the sender queue, waiting for room.
     Queued(T),
-    /// Granted room (it is `State::grant`), not linked; delivers in its next poll.
-    Granted(T),
-    /// Delivered on grant (`Delivery::OnGrant` only); not linked.
+    /// Handed over into the buffer; not linked.
     Delivered,
     /// Withdrawn because its handle was closed; the item goes back to the sender.
     Closed(T),
@@ -109,7 +98,6 @@ struct SendWaiter<T> {
     slot: Slot<T>,
     waker: Option<Waker>,
     owner: HandleId,
-    delivery: Delivery,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,10 +130,8 @@ pub(crate) struct State<T> {
     reserved: usize,
     open_senders: usize,
     open_receivers: usize,
-    /// The sender granted room that has not delivered yet.
-    grant: Option<Key>,
-    senders: WaiterList<SendWaiter<T>>,
-    receivers: WaiterList<ReceiveWaiter>,
+    senders: WaitList<SendWaiter<T>>,
+    receivers: WaitList<ReceiveWaiter>,
     next_handle: HandleId,
 }
 
@@ -155,9 +141,8 @@ impl<T> State<T> {
         Self {
             buffer: VecDeque::new(),
             capacity,
-            senders: WaiterList::new(),
-            grant: None,
-            receivers: WaiterList::new(),
+            senders: WaitList::new(),
+            receivers: WaitList::new(),
             reserved: 0,
             open_senders: 1,
             open_receivers: 1,
@@ -191,7 +176,7 @@ impl<T> State<T> {
 
     /// Whether a new send may deliver at once: room, and nobody waiting to send before it.
     fn may_send_now(&self) -> bool {
-        self.senders.is_empty() && self.grant.is_none() && self.has_room()
+        self.senders.is_empty() && self.has_room()
     }
 
     /// Restores the invariants: hands buffered items to waiting receivers, and grants room to
@@ -215,7 +200,7 @@ impl<T> State<T> {
                     continue;
                 }
             }
-            if self.grant.is_none() && !self.senders.is_empty() && self.has_room() {
+            if !self.senders.is_empty() && self.has_room() {
                 self.grant_front(wakes);
                 continue;
             }
@@ -223,8 +208,8 @@ impl<T> State<T> {
         }
     }
 
-    /// Grants room to the front queued sender (the caller checked there is one and no grant is
-    /// outstanding) and wakes it; a `Sink` item is delivered right away.
+    /// Hands room to the front queued sender (the caller checked there is one): its item
+    /// moves into the buffer, and it is woken to report success.
     fn grant_front(&mut self, wakes: &mut WakeList) {
         let key = self
             .senders
@@ -235,13 +220,7 @@ impl<T> State<T> {
         let Slot::Queued(item) = mem::replace(&mut waiter.slot, Slot::Delivered) else {
             unreachable!("only queued sends are linked");
         };
-        match waiter.delivery {
-            Delivery::OnGrant => self.buffer.push_back(item),
-            Delivery::OnPoll => {
-                waiter.slot = Slot::Granted(item);
-                self.grant = Some(key);
-            }
-        }
+        self.buffer.push_back(item);
     }
 
     /// Takes the front item; the caller checked `buffer.len() > reserved` (after giving up its
@@ -300,7 +279,6 @@ impl<T> State<T> {
         owner: HandleId,
         closed: bool,
         item: T,
-        delivery: Delivery,
         waker: Option<&Waker>,
         wakes: &mut WakeList,
     ) -> Result<Option<Key>, SendError<T>> {
@@ -309,11 +287,10 @@ impl<T> State<T> {
             Err(TrySendError::Closed(item)) => Err(SendError::Closed(item)),
             Err(TrySendError::Broken(item)) => Err(SendError::Broken(item)),
             Err(TrySendError::WouldBlock(item)) => {
-                let key = self.senders.insert_back(SendWaiter {
+                let key = self.senders.push_back(SendWaiter {
                     slot: Slot::Queued(item),
                     waker: waker.cloned(),
                     owner,
-                    delivery,
                 });
                 Ok(Some(key))
             }
@@ -326,7 +303,6 @@ impl<T> State<T> {
         &mut self,
         key: Key,
         waker: Option<&Waker>,
-        wakes: &mut WakeList,
     ) -> Poll<Result<(), SendError<T>>> {
         let waiter = self.senders.get_mut(key);
         if let Slot::Queued(_) = waiter.slot {
@@ -335,13 +311,7 @@ impl<T> State<T> {
             }
             return Poll::Pending;
         }
-        Poll::Ready(match self.senders.remove(key).slot {
-            Slot::Granted(item) => {
-                self.grant = None;
-                self.buffer.push_back(item);
-                self.dispatch(wakes);
-                Ok(())
-            }
+        Poll::Ready(match self.senders.remove(key).0.slot {
             Slot::Delivered => Ok(()),
             Slot::Closed(item) => Err(SendError::Closed(item)),
             Slot::Broken(item) => Err(SendError::Broken(item)),
@@ -349,23 +319,17 @@ impl<T> State<T> {
         })
     }
 
-    /// Frees a send's slot; returns its item if it was not delivered (withdrawn). A grant it
-    /// held passes to the next queued sender.
-    pub(crate) fn cancel_send(&mut self, key: Key, wakes: &mut WakeList) -> Option<T> {
-        match self.senders.remove(key).slot {
-            Slot::Granted(item) => {
-                self.grant = None;
-                self.dispatch(wakes);
-                Some(item)
-            }
+    /// Frees a send's slot; returns its item if it was not delivered (withdrawn).
+    pub(crate) fn cancel_send(&mut self, key: Key) -> Option<T> {
+        match self.senders.remove(key).0.slot {
             Slot::Queued(item) | Slot::Closed(item) | Slot::Broken(item) => Some(item),
             Slot::Delivered => None,
         }
     }
 
-    /// Receives without waiting. With no item ready but a sender waiting, asks that sender to
-    /// deliver (grants it room even beyond the capacity), so that a receiver that only ever
-    /// tries, at capacity 0, still makes progress.
+    /// Receives without waiting. With no item ready but a sender waiting, takes that sender's
+    /// item (room beyond the capacity, handed over at once), so that a receiver that only ever
+    /// tries, at capacity 0, gets what is offered, as in AnyIO.
     pub(crate) fn try_receive(
         &mut self,
         closed: bool,
@@ -374,7 +338,7 @@ impl<T> State<T> {
         if closed {
             return Err(TryReceiveError::Closed);
         }
-        if self.buffer.len() <= self.reserved && self.grant.is_none() && !self.senders.is_empty() {
+        if self.buffer.len() <= self.reserved && !self.senders.is_empty() {
             self.grant_front(wakes);
         }
         if self.buffer.len() > self.reserved {
@@ -384,6 +348,18 @@ impl<T> State<T> {
             return Err(TryReceiveError::EndOfStream);
         }
         Err(TryReceiveError::WouldBlock)
+    }
+
+    /// Whether a waiting send has finished (its item handed over, or handed back), so that its
+    /// poll returns even in a cancelled scope.
+    pub(crate) fn send_settled(&self, key: Key) -> bool {
+        !matches!(self.senders.get(key).slot, Slot::Queued(_))
+    }
+
+    /// Whether a waiting receive was handed an item (or its handle closed), so that its poll
+    /// returns even in a cancelled scope.
+    pub(crate) fn receive_settled(&self, key: Key) -> bool {
+        self.receivers.get(key).status != Status::Waiting
     }
 
     /// Polls a receive whose waiter slot (if any) is `*slot`; frees the slot when ready.
@@ -421,13 +397,21 @@ impl<T> State<T> {
         match *slot {
             Some(key) => register(&mut self.receivers.get_mut(key).waker, waker),
             None => {
-                *slot = Some(self.receivers.insert_back(ReceiveWaiter {
+                let key = self.receivers.push_back(ReceiveWaiter {
                     status: Status::Waiting,
-                    waker: Some(waker.clone()),
+                    waker: None,
                     owner,
-                }));
-                // A waiting receiver is room for one more item: it may unblock a sender.
+                });
+                // A waiting receiver is room for one more item: a queued sender's item is
+                // handed over, to this receiver, which takes it now.
                 self.dispatch(wakes);
+                if self.receivers.get(key).status == Status::Reserved {
+                    self.receivers.remove(key);
+                    self.reserved -= 1;
+                    return Poll::Ready(Ok(self.take(wakes)));
+                }
+                self.receivers.get_mut(key).waker = Some(waker.clone());
+                *slot = Some(key);
             }
         }
         Poll::Pending
@@ -436,7 +420,7 @@ impl<T> State<T> {
     /// Frees a receive's slot; a reservation it held passes to the next waiting receiver (or
     /// its item stays first in line).
     pub(crate) fn cancel_receive(&mut self, key: Key, wakes: &mut WakeList) {
-        if self.receivers.remove(key).status == Status::Reserved {
+        if self.receivers.remove(key).0.status == Status::Reserved {
             self.reserved -= 1;
             self.dispatch(wakes);
         }
@@ -446,18 +430,12 @@ impl<T> State<T> {
     /// with their item), and when it was the last sender, drained receivers see the end.
     pub(crate) fn close_sender(&mut self, owner: HandleId, wakes: &mut WakeList) {
         self.open_senders -= 1;
-        let grant = &mut self.grant;
-        self.senders.unlink_where(|key, waiter| {
+        self.senders.unlink_where(|_, waiter| {
             if waiter.owner != owner {
                 return false;
             }
             let item = match mem::replace(&mut waiter.slot, Slot::Delivered) {
                 Slot::Queued(item) => item,
-                Slot::Granted(item) => {
-                    debug_assert_eq!(*grant, Some(key));
-                    *grant = None;
-                    item
-                }
                 settled => {
                     waiter.slot = settled;
                     return false;
@@ -492,10 +470,9 @@ impl<T> State<T> {
             return VecDeque::new();
         }
         debug_assert_eq!(self.reserved, 0, "every receiver is closed");
-        self.grant = None;
         self.senders.unlink_where(|_, waiter| {
             let item = match mem::replace(&mut waiter.slot, Slot::Delivered) {
-                Slot::Queued(item) | Slot::Granted(item) => item,
+                Slot::Queued(item) => item,
                 settled => {
                     waiter.slot = settled;
                     return false;
@@ -519,7 +496,7 @@ impl<T> State<T> {
             max_buffer_size: (self.capacity != UNBOUNDED).then_some(self.capacity),
             open_send_streams: self.open_senders,
             open_receive_streams: self.open_receivers,
-            tasks_waiting_send: self.senders.len() + usize::from(self.grant.is_some()),
+            tasks_waiting_send: self.senders.len(),
             tasks_waiting_receive: self.receivers.len(),
         }
     }

@@ -59,6 +59,7 @@ pub struct TlsListener<R, L> {
     inner: L,
     config: Arc<ServerConfig>,
     handshake_timeout: Duration,
+    standard_compatible: bool,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -90,6 +91,7 @@ where
             inner,
             config,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            standard_compatible: true,
             runtime: PhantomData,
         }
     }
@@ -140,6 +142,52 @@ where
     /// ```
     pub fn handshake_timeout(&self) -> Duration {
         self.handshake_timeout
+    }
+
+    /// Sets whether the accepted streams keep to the TLS standard's closing rules (the
+    /// default); see [`TlsStream::with_standard_compatible`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use anyio_core::streams::tls::{rustls, server_config, TlsListener};
+    /// # anyio::run(async {
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+    /// # let config = Arc::new(server_config(vec![cert.cert.der().clone()], key).unwrap());
+    /// let tcp = anyio::net::create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// let listener = TlsListener::<anyio::AnyRuntime, _>::new(tcp, config)
+    ///     .with_standard_compatible(false);
+    /// assert!(!listener.is_standard_compatible());
+    /// # }).unwrap();
+    /// ```
+    #[must_use]
+    pub fn with_standard_compatible(mut self, standard_compatible: bool) -> Self {
+        self.standard_compatible = standard_compatible;
+        self
+    }
+
+    /// Whether the accepted streams keep to the TLS standard's closing rules.
+    ///
+    /// # Examples
+    ///
+    /// See [`with_standard_compatible`](Self::with_standard_compatible).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use anyio_core::streams::tls::{rustls, server_config, TlsListener};
+    /// # anyio::run(async {
+    /// # let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+    /// # let config = Arc::new(server_config(vec![cert.cert.der().clone()], key).unwrap());
+    /// let tcp = anyio::net::create_tcp_listener(Some("127.0.0.1"), 0).await.unwrap();
+    /// let listener = TlsListener::<anyio::AnyRuntime, _>::new(tcp, config);
+    /// assert!(listener.is_standard_compatible());
+    /// # }).unwrap();
+    /// ```
+    pub fn is_standard_compatible(&self) -> bool {
+        self.standard_compatible
     }
 
     /// The listener this one accepts from.
@@ -195,7 +243,8 @@ where
     /// Not cancel safe: cancelled during the handshake, the accepted connection is dropped.
     pub async fn accept(&self) -> Result<TlsStream<L::Stream>, StreamError> {
         let transport = self.inner.accept().await?;
-        handshake::<R, _>(transport, self.config.clone(), self.handshake_timeout).await
+        let tls = handshake::<R, _>(transport, self.config.clone(), self.handshake_timeout).await?;
+        Ok(tls.with_standard_compatible(self.standard_compatible))
     }
 
     /// Accepts connections until the inner listener fails or the caller's scope is
@@ -257,9 +306,10 @@ where
             let handler = handler.clone();
             let config = self.config.clone();
             let timeout = self.handshake_timeout;
+            let standard_compatible = self.standard_compatible;
             async move {
                 if let Ok(tls) = handshake::<R, _>(transport, config, timeout).await {
-                    handler(tls).await;
+                    handler(tls.with_standard_compatible(standard_compatible)).await;
                 }
             }
         })
@@ -321,6 +371,7 @@ impl<R, L: fmt::Debug> fmt::Debug for TlsListener<R, L> {
         f.debug_struct("TlsListener")
             .field("inner", &self.inner)
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("standard_compatible", &self.standard_compatible)
             .finish_non_exhaustive()
     }
 }

@@ -45,11 +45,14 @@
 //! # }).unwrap();
 //! ```
 
+mod close;
 mod config;
 mod error;
+mod incoming;
 mod listener;
 mod stream;
 
+pub use close::TlsClose;
 pub use config::{client_config, server_config};
 pub use error::TlsError;
 pub use listener::{TlsListener, DEFAULT_HANDSHAKE_TIMEOUT};

@@ -3,10 +3,8 @@
 use std::fmt;
 use std::future::Future;
 use std::io::{self, Read, Write};
-use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Waker};
 
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{
@@ -14,19 +12,17 @@ use rustls::{
     SupportedCipherSuite,
 };
 
+use super::close::TlsClose;
+use super::incoming::{feed_end, IncomingSlot, TakenIncoming};
 use super::TlsError;
 use crate::net::SocketAttributes;
+use crate::streams::byte::EMPTY_BUF;
+use crate::streams::claim::Direction;
 use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream, StreamError};
-
-/// Ciphertext read from the transport at a time: one full TLS record. Reading no more than
-/// this while rustls holds no undelivered plaintext keeps its plaintext buffer (16 KiB by
-/// default) from ever refusing what was read.
-const READ_CHUNK: usize = 16 * 1024;
 
 const UNCLEAN_EOF: &str = "the peer closed the connection without sending TLS close_notify: \
                            the data may be truncated";
 const EOF_IN_HANDSHAKE: &str = "the peer closed the connection during the TLS handshake";
-const EMPTY_BUF: &str = "buf must hold at least 1 byte: a receive of 0 bytes could never complete";
 const BAD_SERVER_NAME: &str =
     "server_name is not a valid DNS name or IP address: pass the host name the server's \
      certificate was issued for";
@@ -87,9 +83,14 @@ pub struct TlsStream<S> {
     client_server_name: Option<String>,
     receiving: Direction,
     sending: Direction,
-    /// Kept between receives so each does not allocate; a receive takes it while it runs.
-    read_buf: Mutex<Vec<u8>>,
+    /// Ciphertext read but not yet given to rustls, kept between receives; a receive (or the
+    /// handshake) takes it while it runs.
+    incoming: IncomingSlot,
     eof_sent: AtomicBool,
+    /// Set by [`close`](Self::close): every operation after it is [`StreamError::Closed`].
+    closed: AtomicBool,
+    /// See [`with_standard_compatible`](Self::with_standard_compatible).
+    standard_compatible: bool,
 }
 
 impl<S: ByteStream> TlsStream<S> {
@@ -179,13 +180,15 @@ impl<S: ByteStream> TlsStream<S> {
             client_server_name,
             receiving: Direction::default(),
             sending: Direction::default(),
-            read_buf: Mutex::new(Vec::new()),
+            incoming: IncomingSlot::default(),
             eof_sent: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            standard_compatible: true,
         }
     }
 
     async fn handshake(&self) -> Result<(), StreamError> {
-        let mut chunk = vec![0; READ_CHUNK];
+        let mut incoming = self.incoming.take();
         loop {
             let (out, handshaking) = {
                 let mut session = self.session();
@@ -195,18 +198,29 @@ impl<S: ByteStream> TlsStream<S> {
                 self.transport.send(&out).await?;
             }
             if !handshaking {
+                // What came after the handshake stays in `incoming` for the first receive.
                 return Ok(());
             }
-            match self.transport.receive_into(&mut chunk).await {
-                Ok(n) => self.ingest(&chunk[..n], true).await?,
-                Err(StreamError::EndOfStream) => {
-                    return Err(StreamError::Broken(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        EOF_IN_HANDSHAKE,
-                    )))
-                }
-                Err(error) => return Err(error),
+            let ended = incoming.needs_read() && !self.read_transport(&mut incoming).await?;
+            if ended || self.ingest(&mut incoming, true).await? {
+                return Err(StreamError::Broken(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    EOF_IN_HANDSHAKE,
+                )));
             }
+        }
+    }
+
+    /// Reads ciphertext from the transport into `incoming` (which must need it); `false` when
+    /// the transport has ended instead.
+    async fn read_transport(&self, incoming: &mut TakenIncoming<'_>) -> Result<bool, StreamError> {
+        match self.transport.receive_into(incoming.spare()).await {
+            Ok(n) => {
+                incoming.filled(n);
+                Ok(true)
+            }
+            Err(StreamError::EndOfStream) => Ok(false),
+            Err(error) => Err(error),
         }
     }
 
@@ -228,33 +242,47 @@ impl<S: ByteStream> TlsStream<S> {
     /// # Errors
     ///
     /// [`StreamError::EndOfStream`] after the peer's `close_notify`; [`StreamError::Broken`]
-    /// when the transport ends without one; [`StreamError::InvalidData`] holding a
+    /// when the transport ends without one (unless the stream is not
+    /// [standard compatible](Self::with_standard_compatible)); [`StreamError::InvalidData`] holding a
     /// [`TlsError`] for a record that fails to decrypt or breaks the protocol;
-    /// [`StreamError::Busy`] while another task receives; `InvalidArgument` for an empty
-    /// `buf`; the transport's errors.
+    /// [`StreamError::Busy`] while another task receives; [`StreamError::Closed`] after
+    /// [`close`](Self::close); `InvalidArgument` for an empty `buf`; the transport's errors.
     ///
     /// # Cancel safety
     ///
     /// Cancel safe: ciphertext is taken from the transport only in the poll that returns it
-    /// (for a cancel-safe transport, as sockets are) and is decrypted into the session's
-    /// buffer at once, where the next receive finds it.
+    /// (for a cancel-safe transport, as sockets are) and stays with the stream, decrypted or
+    /// not, where the next receive finds it.
     pub async fn receive_into(&self, buf: &mut [u8]) -> Result<usize, StreamError> {
         if buf.is_empty() {
             return Err(StreamError::invalid_argument(EMPTY_BUF));
         }
+        self.ensure_open()?;
         let _receiving = self.receiving.claim()?;
-        let mut chunk = ReadBuf::take(&self.read_buf);
+        let mut incoming = self.incoming.take();
+        self.receive_plaintext(&mut incoming, buf, !self.standard_compatible)
+            .await
+    }
+
+    /// Reads and decrypts until rustls has plaintext for `buf`; a transport that ends
+    /// without `close_notify` is [`StreamError::EndOfStream`] too if `ragged_eof_ok`.
+    async fn receive_plaintext(
+        &self,
+        incoming: &mut TakenIncoming<'_>,
+        buf: &mut [u8],
+        ragged_eof_ok: bool,
+    ) -> Result<usize, StreamError> {
         loop {
-            if let Some(n) = self.take_plaintext(buf)? {
+            if let Some(n) = self.take_plaintext(buf, ragged_eof_ok)? {
                 return Ok(n);
             }
-            match self.transport.receive_into(&mut chunk.buf).await {
-                Ok(n) => self.ingest(&chunk.buf[..n], false).await?,
-                // rustls turns the transport's end into EndOfStream or Broken, depending
-                // on whether close_notify came first.
-                Err(StreamError::EndOfStream) => self.ingest(&[], false).await?,
-                Err(error) => return Err(error),
+            if incoming.needs_read() && !self.read_transport(incoming).await? {
+                // rustls turns the transport's end into EndOfStream or Broken, depending on
+                // whether close_notify came first.
+                self.ingest_end().await?;
+                continue;
             }
+            self.ingest(incoming, false).await?;
         }
     }
 
@@ -283,13 +311,18 @@ impl<S: ByteStream> TlsStream<S> {
         ByteReceiveStream::receive(self, max_bytes).await
     }
 
-    fn take_plaintext(&self, buf: &mut [u8]) -> Result<Option<usize>, StreamError> {
+    fn take_plaintext(
+        &self,
+        buf: &mut [u8],
+        ragged_eof_ok: bool,
+    ) -> Result<Option<usize>, StreamError> {
         let read = self.session().reader().read(buf);
         match read {
             Ok(0) => Err(StreamError::EndOfStream),
             Ok(n) => Ok(Some(n)),
             Err(error) => match error.kind() {
                 io::ErrorKind::WouldBlock => Ok(None),
+                io::ErrorKind::UnexpectedEof if ragged_eof_ok => Err(StreamError::EndOfStream),
                 io::ErrorKind::UnexpectedEof => Err(StreamError::Broken(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     UNCLEAN_EOF,
@@ -299,18 +332,33 @@ impl<S: ByteStream> TlsStream<S> {
         }
     }
 
-    /// Hands ciphertext (or, when `data` is empty, the transport's end) to rustls. When rustls
-    /// rejects it, the alert it queued is sent if no send is in flight, so the peer learns why.
-    async fn ingest(&self, data: &[u8], handshaking: bool) -> Result<(), StreamError> {
-        let (error, alert) = {
-            let mut session = self.session();
-            match feed(&mut session, data, handshaking) {
-                Ok(()) => return Ok(()),
-                Err(error) => (error, take_output(&mut session)),
-            }
+    /// Hands the ciphertext in `incoming` to rustls, as much as it takes while it has no
+    /// plaintext to deliver; returns whether the peer's `close_notify` has come.
+    async fn ingest(
+        &self,
+        incoming: &mut TakenIncoming<'_>,
+        handshaking: bool,
+    ) -> Result<bool, StreamError> {
+        let fed = incoming.feed(&mut self.session(), handshaking);
+        self.alert_on_error(fed).await
+    }
+
+    /// Tells rustls that the transport has ended.
+    async fn ingest_end(&self) -> Result<(), StreamError> {
+        let fed = feed_end(&mut self.session(), false);
+        self.alert_on_error(fed).await
+    }
+
+    /// When rustls rejected what it was fed, sends the alert it queued, so the peer learns
+    /// why. A send in flight sends it instead, after its own records.
+    async fn alert_on_error<T>(&self, fed: Result<T, StreamError>) -> Result<T, StreamError> {
+        let error = match fed {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
         };
-        if !alert.is_empty() {
-            if let Ok(_sending) = self.sending.claim() {
+        if let Ok(_sending) = self.sending.claim() {
+            let alert = take_output(&mut self.session());
+            if !alert.is_empty() {
                 let _ = self.transport.send(&alert).await;
             }
         }
@@ -341,6 +389,7 @@ impl<S: ByteStream> TlsStream<S> {
     /// Not cancel safe: when cancelled, part of a TLS record may have been sent, after which
     /// the session is unusable.
     pub async fn send(&self, data: &[u8]) -> Result<(), StreamError> {
+        self.ensure_open()?;
         let _sending = self.sending.claim()?;
         if self.eof_sent.load(Ordering::Acquire) {
             return Err(StreamError::Closed);
@@ -391,12 +440,15 @@ impl<S: ByteStream> TlsStream<S> {
     ///
     /// # Errors
     ///
-    /// [`StreamError::Busy`] while another task sends; the transport's errors.
+    /// [`StreamError::Busy`] while another task sends, and nothing changes: the send goes on
+    /// and a later `send_eof` still finishes the stream; [`StreamError::Closed`] after
+    /// [`close`](Self::close); the transport's errors.
     ///
     /// # Cancel safety
     ///
     /// Not cancel safe: when cancelled, `close_notify` may be sent in part.
     pub async fn send_eof(&self) -> Result<(), StreamError> {
+        self.ensure_open()?;
         let _sending = self.sending.claim()?;
         if self.eof_sent.swap(true, Ordering::AcqRel) {
             return Ok(());
@@ -411,6 +463,89 @@ impl<S: ByteStream> TlsStream<S> {
             Ok(()) | Err(StreamError::InvalidArgument(_)) => Ok(()),
             Err(error) => Err(error),
         }
+    }
+
+    /// Ends the TLS session but keeps the connection, for protocols that leave TLS and go on
+    /// in the clear: sends `close_notify` (unless [`send_eof`](Self::send_eof) did), receives
+    /// until the peer's own `close_notify`, and returns the transport with the bytes that
+    /// came after it, the start of what the peer sends in the clear.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    /// use anyio_core::streams::{ByteStream, StreamError};
+    ///
+    /// async fn leave_tls<S: ByteStream>(tls: TlsStream<S>) -> Result<Vec<u8>, StreamError> {
+    ///     let (transport, mut clear) = tls.unwrap().await?;
+    ///     let mut clear = clear.to_vec();
+    ///     if clear.is_empty() {
+    ///         clear.extend_from_slice(&transport.receive(1024).await?);
+    ///     }
+    ///     Ok(clear)
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::InvalidData`] when plaintext arrives before the peer's `close_notify`
+    /// (receive all of it first: the two sides must agree when to leave TLS);
+    /// [`StreamError::Broken`] when the transport ends without `close_notify`, whatever
+    /// [`with_standard_compatible`](Self::with_standard_compatible) says;
+    /// [`StreamError::Closed`] after [`close`](Self::close); the transport's errors. The
+    /// stream is dropped on error, which closes the transport.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: cancelled, the stream and its transport are dropped.
+    pub async fn unwrap(self) -> Result<(S, bytes::Bytes), StreamError> {
+        self.ensure_open()?;
+        if !self.eof_sent.swap(true, Ordering::AcqRel) {
+            let out = {
+                let mut session = self.session();
+                session.send_close_notify();
+                take_output(&mut session)
+            };
+            self.transport.send(&out).await?;
+        }
+        let rest = {
+            let mut incoming = self.incoming.take();
+            match self.receive_plaintext(&mut incoming, &mut [0], false).await {
+                Ok(_) => {
+                    return Err(StreamError::InvalidData(
+                        "the peer sent TLS data while the session was being unwrapped: \
+                         receive all it sends before unwrapping"
+                            .into(),
+                    ))
+                }
+                Err(StreamError::EndOfStream) => incoming.take_rest(),
+                Err(error) => return Err(error),
+            }
+        };
+        Ok((self.transport, rest))
+    }
+
+    /// Sets whether this side keeps to the TLS standard's closing rules (the default): a
+    /// transport that ends without the peer's `close_notify` is [`StreamError::Broken`], and
+    /// [`close`](Self::close) sends `close_notify` first. Not standard compatible, such an
+    /// end is [`StreamError::EndOfStream`], as many HTTPS peers expect (HTTP frames its own
+    /// messages), and `close` skips `close_notify`. As AnyIO's `standard_compatible`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    ///
+    /// fn lenient(tls: TlsStream<anyio::net::TcpStream>) -> TlsStream<anyio::net::TcpStream> {
+    ///     let tls = tls.with_standard_compatible(false);
+    ///     assert!(!tls.is_standard_compatible());
+    ///     tls
+    /// }
+    /// ```
+    #[must_use]
+    pub fn with_standard_compatible(mut self, standard_compatible: bool) -> Self {
+        self.standard_compatible = standard_compatible;
+        self
     }
 
     /// The TLS version negotiated in the handshake.
@@ -430,10 +565,79 @@ impl<S: ByteStream> TlsStream<S> {
 }
 
 impl<S> TlsStream<S> {
+    fn ensure_open(&self) -> Result<(), StreamError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StreamError::Closed);
+        }
+        Ok(())
+    }
+
     fn session(&self) -> MutexGuard<'_, Connection> {
         // rustls keeps its state consistent between calls, so a panic elsewhere while the
         // lock was held leaves nothing half-done.
         self.session.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether this side keeps to the TLS standard's closing rules; see
+    /// [`with_standard_compatible`](Self::with_standard_compatible).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    ///
+    /// fn strict(tls: &TlsStream<anyio::net::TcpStream>) -> bool {
+    ///     tls.is_standard_compatible()
+    /// }
+    /// ```
+    pub fn is_standard_compatible(&self) -> bool {
+        self.standard_compatible
+    }
+
+    /// Whether this is the server side of the session.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    ///
+    /// fn side(tls: &TlsStream<anyio::net::TcpStream>) -> &'static str {
+    ///     if tls.is_server() { "server" } else { "client" }
+    /// }
+    /// ```
+    pub fn is_server(&self) -> bool {
+        matches!(&*self.session(), Connection::Server(_))
+    }
+
+    /// Fills `output` with keying material derived from the session's secrets (RFC 5705,
+    /// RFC 8446 section 7.5): both sides derive the same bytes for the same `label` and
+    /// `context`. With the label `EXPORTER-Channel-Binding` and no context, it is the
+    /// `tls-exporter` channel binding of RFC 9266.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio_core::streams::tls::TlsStream;
+    /// use anyio_core::streams::StreamError;
+    ///
+    /// fn channel_binding(tls: &TlsStream<anyio::net::TcpStream>) -> Result<[u8; 32], StreamError> {
+    ///     tls.export_keying_material([0; 32], b"EXPORTER-Channel-Binding", None)
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`StreamError::InvalidData`] holding a [`TlsError`] when rustls refuses: an empty
+    /// `output`, or a label the TLS standard reserves.
+    pub fn export_keying_material<T: AsMut<[u8]>>(
+        &self,
+        output: T,
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<T, StreamError> {
+        self.session()
+            .export_keying_material(output, label, context)
+            .map_err(|error| TlsError::session(error).into())
     }
 
     /// The ALPN protocol both sides agreed on, if any.
@@ -520,9 +724,15 @@ impl<S> TlsStream<S> {
 }
 
 impl<S: ByteStream + AsyncClose> TlsStream<S> {
-    /// Sends `close_notify` (unless [`send_eof`](Self::send_eof) already did, or another task
-    /// is sending), then closes the transport; receives waiting on it end with
-    /// [`StreamError::Closed`].
+    /// Sends `close_notify` (unless [`send_eof`](Self::send_eof) already did, another task is
+    /// sending, or the stream is not
+    /// [standard compatible](Self::with_standard_compatible)), then closes the transport; receives and sends waiting on it end with
+    /// [`StreamError::Closed`], and so does every operation on this stream from the call on.
+    ///
+    /// Closing always closes, as Trio's `aclose` does: only the goodbye waits for the
+    /// future to be awaited. In a cancelled scope `close_notify` is skipped (its send is a
+    /// checkpoint) and the transport is closed all the same; a [`TlsClose`] dropped unpolled
+    /// closes the transport too.
     ///
     /// # Examples
     ///
@@ -539,47 +749,26 @@ impl<S: ByteStream + AsyncClose> TlsStream<S> {
     ///
     /// Cancel safe: when cancelled while sending `close_notify`, the transport's close is
     /// still started (a socket closes at once).
-    pub async fn close(&self) {
-        let transport = CloseOnDrop(Some(&self.transport));
-        if let Ok(_sending) = self.sending.claim() {
-            if !self.eof_sent.swap(true, Ordering::AcqRel) {
-                let out = {
-                    let mut session = self.session();
-                    session.send_close_notify();
-                    take_output(&mut session)
-                };
-                let _ = self.transport.send(&out).await;
+    pub fn close(&self) -> TlsClose<'_> {
+        self.closed.store(true, Ordering::Release);
+        TlsClose::new(&self.transport, async move {
+            if !self.standard_compatible {
+                return;
             }
-        }
-        transport.close().await;
-    }
-}
-
-/// Feeds `data` to rustls and lets it process the records; empty `data` reports the
-/// transport's end.
-fn feed(session: &mut Connection, mut data: &[u8], handshaking: bool) -> Result<(), StreamError> {
-    let to_stream_error = |error| {
-        StreamError::from(if handshaking {
-            TlsError::handshake(error)
-        } else {
-            TlsError::session(error)
+            let Ok(_sending) = self.sending.claim() else {
+                return;
+            };
+            if self.eof_sent.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            let out = {
+                let mut session = self.session();
+                session.send_close_notify();
+                take_output(&mut session)
+            };
+            let _ = self.transport.send(&out).await;
         })
-    };
-    if data.is_empty() {
-        session.read_tls(&mut data)?;
-        return session
-            .process_new_packets()
-            .map(drop)
-            .map_err(to_stream_error);
     }
-    while !data.is_empty() {
-        if session.read_tls(&mut data)? == 0 {
-            // After close_notify rustls takes nothing more; what follows is ignored.
-            break;
-        }
-        session.process_new_packets().map_err(to_stream_error)?;
-    }
-    Ok(())
 }
 
 /// The TLS records rustls has queued for the peer.
@@ -592,69 +781,6 @@ fn take_output(session: &mut Connection) -> Vec<u8> {
         }
     }
     out
-}
-
-/// One direction's claim: one task at a time receives (or sends).
-#[derive(Default)]
-struct Direction(AtomicBool);
-
-struct Claim<'a>(&'a AtomicBool);
-
-impl Direction {
-    fn claim(&self) -> Result<Claim<'_>, StreamError> {
-        if self.0.swap(true, Ordering::Acquire) {
-            Err(StreamError::Busy)
-        } else {
-            Ok(Claim(&self.0))
-        }
-    }
-}
-
-impl Drop for Claim<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
-/// The receive buffer, returned to the stream when the receive ends or is cancelled.
-struct ReadBuf<'a> {
-    slot: &'a Mutex<Vec<u8>>,
-    buf: Vec<u8>,
-}
-
-impl<'a> ReadBuf<'a> {
-    fn take(slot: &'a Mutex<Vec<u8>>) -> Self {
-        let mut buf = std::mem::take(&mut *slot.lock().unwrap_or_else(PoisonError::into_inner));
-        buf.resize(READ_CHUNK, 0);
-        Self { slot, buf }
-    }
-}
-
-impl Drop for ReadBuf<'_> {
-    fn drop(&mut self) {
-        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = std::mem::take(&mut self.buf);
-    }
-}
-
-/// Closes the transport even when [`TlsStream::close`] is cancelled before it got there.
-struct CloseOnDrop<'a, S: AsyncClose>(Option<&'a S>);
-
-impl<S: AsyncClose> CloseOnDrop<'_, S> {
-    async fn close(mut self) {
-        if let Some(transport) = self.0.take() {
-            transport.close().await;
-        }
-    }
-}
-
-impl<S: AsyncClose> Drop for CloseOnDrop<'_, S> {
-    fn drop(&mut self) {
-        if let Some(transport) = self.0.take() {
-            // Starting the close is all a destructor can do; sockets finish it in this poll.
-            let close = pin!(transport.close());
-            let _ = close.poll(&mut Context::from_waker(Waker::noop()));
-        }
-    }
 }
 
 impl<S: fmt::Debug> fmt::Debug for TlsStream<S> {
@@ -697,7 +823,8 @@ impl<S: ByteStream> ByteStream for TlsStream<S> {
 }
 
 impl<S: ByteStream + AsyncClose> AsyncClose for TlsStream<S> {
-    fn close(&self) -> impl Future<Output = ()> + Send + '_ {
+    #[allow(refining_impl_trait)]
+    fn close(&self) -> TlsClose<'_> {
         TlsStream::close(self)
     }
 }

@@ -19,18 +19,11 @@ fn receive(state: &mut State<u32>, slot: &mut Option<Key>) -> Poll<Result<u32, R
 }
 
 fn send(state: &mut State<u32>, item: u32) -> Result<Option<Key>, SendError<u32>> {
-    state.start_send(
-        SENDER,
-        false,
-        item,
-        Delivery::OnPoll,
-        Some(noop()),
-        &mut WakeList::new(),
-    )
+    state.start_send(SENDER, false, item, Some(noop()), &mut WakeList::new())
 }
 
 fn poll_send(state: &mut State<u32>, key: Key) -> Poll<Result<(), SendError<u32>>> {
-    state.poll_send(key, None, &mut WakeList::new())
+    state.poll_send(key, None)
 }
 
 fn try_receive(state: &mut State<u32>) -> Result<u32, TryReceiveError> {
@@ -38,19 +31,21 @@ fn try_receive(state: &mut State<u32>) -> Result<u32, TryReceiveError> {
 }
 
 #[test]
-fn rendezvous_send_delivers_in_its_own_poll_once_a_receiver_waits() {
+fn rendezvous_send_is_handed_over_when_a_receiver_waits() {
     let mut state = State::new(0);
     let key = send(&mut state, 7).unwrap().expect("no room at capacity 0");
     assert_eq!(poll_send(&mut state, key), Poll::Pending);
+    assert!(!state.send_settled(key));
     assert_eq!(state.statistics().tasks_waiting_send, 1);
     let mut slot = None;
     assert_eq!(
         receive(&mut state, &mut slot),
-        Poll::Pending,
-        "granted, not taken"
+        Poll::Ready(Ok(7)),
+        "the waiting sender's item is taken at once"
     );
+    assert_eq!(state.statistics().tasks_waiting_send, 0);
+    assert!(state.send_settled(key));
     assert_eq!(poll_send(&mut state, key), Poll::Ready(Ok(())));
-    assert_eq!(receive(&mut state, &mut slot), Poll::Ready(Ok(7)));
 }
 
 #[test]
@@ -90,33 +85,36 @@ fn dropped_reservation_passes_to_the_next_receiver_or_stays_first() {
 }
 
 #[test]
-fn dropped_grant_passes_to_the_next_sender_and_never_delivers() {
+fn a_send_dropped_after_its_hand_over_had_delivered() {
     let mut state = State::new(0);
     let first = send(&mut state, 1).unwrap().unwrap();
     let second = send(&mut state, 2).unwrap().unwrap();
-    let mut slot = None;
-    assert!(receive(&mut state, &mut slot).is_pending()); // grants `first`
-    assert_eq!(state.cancel_send(first, &mut WakeList::new()), Some(1));
-    assert_eq!(poll_send(&mut state, second), Poll::Ready(Ok(())));
-    assert_eq!(receive(&mut state, &mut slot), Poll::Ready(Ok(2)));
+    assert_eq!(try_receive(&mut state), Ok(1));
+    assert_eq!(state.cancel_send(first), None, "already delivered");
+    assert_eq!(
+        state.cancel_send(second),
+        Some(2),
+        "still waiting: withdrawn"
+    );
     assert_eq!(try_receive(&mut state), Err(TryReceiveError::WouldBlock));
 }
 
 #[test]
-fn one_grant_at_a_time_keeps_queued_sends_in_order() {
+fn queued_sends_are_handed_over_in_order() {
     let mut state = State::new(2);
     for i in 0..2 {
         assert_eq!(send(&mut state, i).unwrap(), None);
     }
     let a = send(&mut state, 10).unwrap().unwrap();
     let b = send(&mut state, 11).unwrap().unwrap();
-    assert_eq!(try_receive(&mut state), Ok(0)); // grants `a`
-    assert_eq!(try_receive(&mut state), Ok(1)); // room for `b` too, but `a` goes first
-    assert_eq!(poll_send(&mut state, b), Poll::Pending);
+    assert_eq!(try_receive(&mut state), Ok(0)); // room for `a`: handed over
+    assert!(state.send_settled(a) && !state.send_settled(b));
     assert_eq!(
         state.try_send(false, 99, &mut WakeList::new()),
-        Err(TrySendError::WouldBlock(99))
+        Err(TrySendError::WouldBlock(99)),
+        "a new send does not overtake a queued one"
     );
+    assert_eq!(try_receive(&mut state), Ok(1)); // room for `b`
     assert_eq!(poll_send(&mut state, a), Poll::Ready(Ok(())));
     assert_eq!(poll_send(&mut state, b), Poll::Ready(Ok(())));
     assert_eq!(try_receive(&mut state), Ok(10));
@@ -124,54 +122,31 @@ fn one_grant_at_a_time_keeps_queued_sends_in_order() {
 }
 
 #[test]
-fn a_sink_item_is_delivered_when_granted() {
+fn a_sink_item_is_delivered_when_handed_over() {
     let mut state = State::new(0);
     let key = state
-        .start_send(
-            SENDER,
-            false,
-            5,
-            Delivery::OnGrant,
-            None,
-            &mut WakeList::new(),
-        )
+        .start_send(SENDER, false, 5, None, &mut WakeList::new())
         .unwrap()
         .unwrap();
-    assert_eq!(
-        try_receive(&mut state),
-        Ok(5),
-        "delivered on grant, taken at once"
-    );
+    assert_eq!(try_receive(&mut state), Ok(5), "handed over, taken at once");
     assert_eq!(poll_send(&mut state, key), Poll::Ready(Ok(())));
 
     let key = state
-        .start_send(
-            SENDER,
-            false,
-            6,
-            Delivery::OnGrant,
-            None,
-            &mut WakeList::new(),
-        )
+        .start_send(SENDER, false, 6, None, &mut WakeList::new())
         .unwrap()
         .unwrap();
     let mut slot = None;
-    assert!(receive(&mut state, &mut slot).is_pending()); // delivers and reserves
-    assert_eq!(
-        state.cancel_send(key, &mut WakeList::new()),
-        None,
-        "already delivered"
-    );
     assert_eq!(receive(&mut state, &mut slot), Poll::Ready(Ok(6)));
+    assert_eq!(state.cancel_send(key), None, "already delivered");
 }
 
 #[test]
-fn try_receive_asks_a_waiting_sender_to_deliver() {
+fn try_receive_takes_a_waiting_senders_item() {
     let mut state = State::new(0);
     let key = send(&mut state, 3).unwrap().unwrap();
-    assert_eq!(try_receive(&mut state), Err(TryReceiveError::WouldBlock));
-    assert_eq!(poll_send(&mut state, key), Poll::Ready(Ok(())));
     assert_eq!(try_receive(&mut state), Ok(3));
+    assert_eq!(state.statistics().tasks_waiting_send, 0);
+    assert_eq!(poll_send(&mut state, key), Poll::Ready(Ok(())));
 }
 
 #[test]
@@ -179,7 +154,7 @@ fn withdrawn_send_is_never_delivered() {
     let mut state = State::new(1);
     assert_eq!(send(&mut state, 1).unwrap(), None);
     let key = send(&mut state, 2).unwrap().unwrap();
-    assert_eq!(state.cancel_send(key, &mut WakeList::new()), Some(2));
+    assert_eq!(state.cancel_send(key), Some(2));
     assert_eq!(try_receive(&mut state), Ok(1));
     assert_eq!(try_receive(&mut state), Err(TryReceiveError::WouldBlock));
 }
@@ -199,30 +174,22 @@ fn last_receiver_closing_breaks_waiting_sends_and_drops_the_buffer() {
 }
 
 #[test]
-fn closing_a_sender_withdraws_only_its_own_sends_and_passes_its_grant() {
+fn closing_a_sender_withdraws_only_its_own_waiting_sends() {
     let mut state = State::new(0);
     let other = state.add_sender(true);
     let mine = send(&mut state, 1).unwrap().unwrap();
     let theirs = state
-        .start_send(
-            other,
-            false,
-            2,
-            Delivery::OnPoll,
-            None,
-            &mut WakeList::new(),
-        )
+        .start_send(other, false, 2, None, &mut WakeList::new())
         .unwrap()
         .unwrap();
-    let mut slot = None;
-    assert!(receive(&mut state, &mut slot).is_pending()); // grants `mine`
     state.close_sender(SENDER, &mut WakeList::new());
     assert_eq!(
         poll_send(&mut state, mine),
         Poll::Ready(Err(SendError::Closed(1)))
     );
-    assert_eq!(poll_send(&mut state, theirs), Poll::Ready(Ok(())));
+    let mut slot = None;
     assert_eq!(receive(&mut state, &mut slot), Poll::Ready(Ok(2)));
+    assert_eq!(poll_send(&mut state, theirs), Poll::Ready(Ok(())));
     state.close_sender(other, &mut WakeList::new());
     assert_eq!(try_receive(&mut state), Err(TryReceiveError::EndOfStream));
 }
@@ -336,7 +303,6 @@ fn random_schedule(seed: u64) {
             }
         })
         .collect();
-    let sink_like: Vec<bool> = (0..producers).map(|_| rng.below(4) == 0).collect();
     let producer_flags: Vec<Arc<Flag>> = (0..producers).map(|_| Arc::default()).collect();
     let consumer_flags: Vec<Arc<Flag>> = (0..consumers).map(|_| Arc::default()).collect();
     let mut producer_states: Vec<Producer> =
@@ -389,11 +355,6 @@ fn random_schedule(seed: u64) {
             let flag = &producer_flags[index];
             let waker = Waker::from(flag.clone());
             flag.0.store(false, Ordering::SeqCst);
-            let delivery = if sink_like[index] {
-                Delivery::OnGrant
-            } else {
-                Delivery::OnPoll
-            };
             let id = sender_ids[index];
             let current = mem::replace(&mut producer_states[index], Producer::Done);
             producer_states[index] = match current {
@@ -403,7 +364,7 @@ fn random_schedule(seed: u64) {
                 }
                 Producer::Idle { next } => {
                     let item = (index as u64, next);
-                    match state.start_send(id, false, item, delivery, Some(&waker), &mut wakes) {
+                    match state.start_send(id, false, item, Some(&waker), &mut wakes) {
                         Ok(None) => {
                             sent.insert(item);
                             Producer::Idle { next: next + 1 }
@@ -413,32 +374,26 @@ fn random_schedule(seed: u64) {
                     }
                 }
                 Producer::Sending { key, item } if cancel => {
-                    match state.cancel_send(key, &mut wakes) {
+                    match state.cancel_send(key) {
                         Some(back) => {
                             assert_eq!(back, item);
                             withdrawn.insert(item);
                         }
+                        // Handed over before the cancellation: delivered.
                         None => {
-                            assert_eq!(
-                                delivery,
-                                Delivery::OnGrant,
-                                "{context}: a send future's item left without it"
-                            );
                             sent.insert(item);
                         }
                     }
                     Producer::Idle { next: item.1 + 1 }
                 }
-                Producer::Sending { key, item } => {
-                    match state.poll_send(key, Some(&waker), &mut wakes) {
-                        Poll::Ready(Ok(())) => {
-                            sent.insert(item);
-                            Producer::Idle { next: item.1 + 1 }
-                        }
-                        Poll::Ready(Err(error)) => panic!("{context}: {error}"),
-                        Poll::Pending => Producer::Sending { key, item },
+                Producer::Sending { key, item } => match state.poll_send(key, Some(&waker)) {
+                    Poll::Ready(Ok(())) => {
+                        sent.insert(item);
+                        Producer::Idle { next: item.1 + 1 }
                     }
-                }
+                    Poll::Ready(Err(error)) => panic!("{context}: {error}"),
+                    Poll::Pending => Producer::Sending { key, item },
+                },
                 Producer::Done => Producer::Done,
             };
         } else {
