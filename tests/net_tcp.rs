@@ -189,3 +189,77 @@ async fn each_socket_holds_one_descriptor() {
         "a socket outlived its stream"
     );
 }
+
+/// More than the two sockets' buffers hold once they are made small: a send of it blocks.
+const MORE_THAN_BUFFERED: usize = 4 << 20;
+
+/// Receives until `len` bytes arrived, checking each is `byte`.
+async fn drain(stream: &anyio::net::TcpStream, len: usize, byte: u8) {
+    let mut got = 0;
+    while got < len {
+        let chunk = stream.receive(65_536).await.unwrap();
+        assert!(chunk.iter().all(|&b| b == byte));
+        got += chunk.len();
+    }
+    assert_eq!(got, len);
+}
+
+/// One task per direction: finishing the sending side while another task's send is blocked
+/// is `Busy` and changes nothing; the send goes on, and `send_eof` works once it is done.
+#[anyio::test]
+async fn send_eof_while_a_send_is_blocked_is_busy() {
+    let (client, server) = common::tcp_pair().await;
+    socket2::SockRef::from(client.get_ref())
+        .set_send_buffer_size(65_536)
+        .unwrap();
+    socket2::SockRef::from(server.get_ref())
+        .set_recv_buffer_size(65_536)
+        .unwrap();
+    let client = std::sync::Arc::new(client);
+    let blocked = std::sync::Arc::new(anyio::Event::new());
+    anyio::task_group(|tg| async move {
+        let sender = tg
+            .spawn({
+                let (client, blocked) = (client.clone(), blocked.clone());
+                async move {
+                    let data = vec![7u8; MORE_THAN_BUFFERED];
+                    let mut send = client.send(&data);
+                    assert!(
+                        futures_util::poll!(&mut send).is_pending(),
+                        "the send did not block"
+                    );
+                    blocked.set();
+                    send.await
+                }
+            })
+            .unwrap();
+        blocked.wait().await;
+        let busy = client.send_eof().await;
+        assert!(matches!(busy, Err(StreamError::Busy)), "{busy:?}");
+
+        drain(&server, MORE_THAN_BUFFERED, 7).await;
+        sender.await.unwrap();
+        client.send(b"after").await.unwrap();
+        client.send_eof().await.unwrap();
+        let mut after = Vec::new();
+        loop {
+            match server.receive(16).await {
+                Ok(chunk) => after.extend_from_slice(&chunk),
+                Err(StreamError::EndOfStream) => break,
+                Err(other) => panic!("expected the end of the stream, got {other:?}"),
+            }
+        }
+        assert_eq!(after, b"after");
+        Ok::<_, StreamError>(())
+    })
+    .await
+    .unwrap();
+}
+
+#[anyio::test]
+async fn send_eof_after_close_is_closed() {
+    let (client, _server) = common::tcp_pair().await;
+    client.close().await;
+    let eof = client.send_eof().await;
+    assert!(matches!(eof, Err(StreamError::Closed)), "{eof:?}");
+}

@@ -268,3 +268,68 @@ fn futures_are_send(listener: &UnixListener, stream: &UnixStream, buf: &mut [u8]
     is_send(stream.receive_into(buf));
     is_send(stream.send(b""));
 }
+
+/// More than a Unix socket pair buffers: a send of it blocks.
+const MORE_THAN_BUFFERED: usize = 4 << 20;
+
+/// One task per direction: finishing the sending side while another task's send is blocked
+/// is `Busy` and changes nothing; the send goes on, and `send_eof` works once it is done.
+#[anyio::test]
+async fn send_eof_while_a_send_is_blocked_is_busy() {
+    let path = TempPath::new();
+    let (_listener, client, server) = connected_pair(&path).await;
+    let client = std::sync::Arc::new(client);
+    let blocked = std::sync::Arc::new(anyio::Event::new());
+    anyio::task_group(|tg| async move {
+        let sender = tg
+            .spawn({
+                let (client, blocked) = (client.clone(), blocked.clone());
+                async move {
+                    let data = vec![7u8; MORE_THAN_BUFFERED];
+                    let mut send = client.send(&data);
+                    assert!(
+                        futures_util::poll!(&mut send).is_pending(),
+                        "the send did not block"
+                    );
+                    blocked.set();
+                    send.await
+                }
+            })
+            .unwrap();
+        blocked.wait().await;
+        let busy = client.send_eof().await;
+        assert!(matches!(busy, Err(StreamError::Busy)), "{busy:?}");
+
+        let mut got = 0;
+        while got < MORE_THAN_BUFFERED {
+            let chunk = server.receive(65_536).await.unwrap();
+            assert!(chunk.iter().all(|&b| b == 7));
+            got += chunk.len();
+        }
+        assert_eq!(got, MORE_THAN_BUFFERED);
+        sender.await.unwrap();
+        client.send(b"after").await.unwrap();
+        client.send_eof().await.unwrap();
+        let mut after = Vec::new();
+        loop {
+            match server.receive(16).await {
+                Ok(chunk) => after.extend_from_slice(&chunk),
+                Err(StreamError::EndOfStream) => break,
+                Err(other) => panic!("expected the end of the stream, got {other:?}"),
+            }
+        }
+        assert_eq!(after, b"after");
+        Ok::<_, StreamError>(())
+    })
+    .await
+    .unwrap();
+}
+
+#[anyio::test]
+async fn send_eof_after_close_is_closed() {
+    let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    let stream = UnixStream::from_std(a).unwrap();
+    stream.close().await;
+    let eof = stream.send_eof().await;
+    assert!(matches!(eof, Err(StreamError::Closed)), "{eof:?}");
+}

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 
@@ -161,15 +162,20 @@ where
 #[derive(Debug)]
 pub struct SendAll<'a> {
     data: WriteAll<'a>,
-    finished: bool,
+    /// Whether the stream's sending side was finished.
+    finished: &'a AtomicBool,
 }
 
 impl<'a> SendAll<'a> {
-    pub(crate) fn new(data: &'a [u8], finished: bool) -> Self {
+    pub(crate) fn new(data: &'a [u8], finished: &'a AtomicBool) -> Self {
         Self {
             data: WriteAll::new(data),
             finished,
         }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
     }
 }
 
@@ -180,14 +186,31 @@ where
     type Output = ();
 
     fn validate(&self) -> Result<(), StreamError> {
-        if self.finished {
+        if self.is_finished() {
             return Err(StreamError::Closed);
         }
         Ok(())
     }
 
     fn attempt(&mut self, socket: &T) -> io::Result<()> {
+        // Checked again with the write direction held: a `send_eof` that finished between
+        // `validate` and the claim is seen here, before anything is written.
+        if self.is_finished() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                StreamError::Closed,
+            ));
+        }
         self.data.attempt(socket)
+    }
+
+    fn complete(result: io::Result<()>) -> Result<(), StreamError> {
+        result.map_err(|error| match error.get_ref() {
+            Some(inner) if matches!(inner.downcast_ref(), Some(StreamError::Closed)) => {
+                StreamError::Closed
+            }
+            _ => StreamError::from(error),
+        })
     }
 }
 

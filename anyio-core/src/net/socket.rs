@@ -41,6 +41,15 @@ impl Direction {
     }
 }
 
+/// Releases a direction claimed by [`Socket::exclusive`], also if its closure panics.
+struct ReleaseOnDrop<'a>(&'a Direction);
+
+impl Drop for ReleaseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.busy.store(false, Ordering::Release);
+    }
+}
+
 /// A registered socket with anyio's stream semantics on top.
 pub(crate) struct Socket<R: Reactor, T: Pollable> {
     runtime: R,
@@ -96,6 +105,26 @@ impl<R: Reactor, T: Pollable> Socket<R, T> {
         self.write.wake();
     }
 
+    /// Runs `f` on the socket holding `interest`'s direction, as an operation does while it
+    /// runs: [`StreamError::Busy`] if a task holds it, [`StreamError::Closed`] once closed.
+    /// For what must not overlap an operation in progress, such as finishing the sending
+    /// side while a send waits.
+    pub(crate) fn exclusive<U>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce(&T) -> U,
+    ) -> Result<U, StreamError> {
+        if self.is_closed() {
+            return Err(StreamError::Closed);
+        }
+        let direction = self.direction(interest);
+        if direction.busy.swap(true, Ordering::Acquire) {
+            return Err(StreamError::Busy);
+        }
+        let _release = ReleaseOnDrop(direction);
+        Ok(f(self.io.get_ref()))
+    }
+
     /// Runs `op` in the given direction as a future: the named future behind every socket
     /// operation.
     pub(crate) fn io<O: IoOp<T>>(&self, interest: Interest, op: O) -> SocketIo<'_, R, T, O> {
@@ -105,22 +134,6 @@ impl<R: Reactor, T: Pollable> Socket<R, T> {
             op,
             state: OpState::Idle,
         }
-    }
-
-    /// Runs `f` holding the given direction, as an operation in it would: one task per
-    /// direction, so [`StreamError::Busy`] while another operation runs in it.
-    pub(crate) fn exclusive<U>(
-        &self,
-        interest: Interest,
-        f: impl FnOnce() -> Result<U, StreamError>,
-    ) -> Result<U, StreamError> {
-        let busy = &self.direction(interest).busy;
-        if busy.swap(true, Ordering::Acquire) {
-            return Err(StreamError::Busy);
-        }
-        let result = f();
-        busy.store(false, Ordering::Release);
-        result
     }
 
     fn direction(&self, interest: Interest) -> &Direction {

@@ -59,25 +59,26 @@ where
     }
 
     pub(crate) fn send<'a>(&'a self, data: &'a [u8]) -> SocketIo<'a, R, T, SendAll<'a>> {
-        let finished = self.eof_sent.load(Ordering::Acquire);
         self.socket
-            .io(Interest::Write, SendAll::new(data, finished))
+            .io(Interest::Write, SendAll::new(data, &self.eof_sent))
     }
 
-    /// Finishes the sending side; `Busy` while a send is in progress, which goes on
-    /// unharmed (one task per direction).
     pub(crate) fn send_eof(&self) -> std::future::Ready<Result<(), StreamError>> {
-        std::future::ready(self.socket.exclusive(Interest::Write, || {
-            self.finish_sending().map_err(StreamError::from)
-        }))
+        std::future::ready(self.finish_sending())
     }
 
-    fn finish_sending(&self) -> io::Result<()> {
-        if self.socket.is_closed() {
-            return Err(io::ErrorKind::NotConnected.into());
-        }
-        self.eof_sent.store(true, Ordering::Release);
-        self.socket.get_ref().shutdown(Shutdown::Write)
+    /// Shuts the sending side down, holding the write direction as a send would: while a
+    /// send is in progress (one task per direction, as in Trio) it is `Busy` and changes
+    /// nothing, rather than cutting the send off or leaving it waiting forever.
+    fn finish_sending(&self) -> Result<(), StreamError> {
+        self.socket
+            .exclusive(Interest::Write, |stream| {
+                // Set before the shutdown and seen by every send that claims the direction
+                // after this releases it.
+                self.eof_sent.store(true, Ordering::Release);
+                stream.shutdown(Shutdown::Write)
+            })?
+            .map_err(StreamError::from)
     }
 
     pub(crate) fn close(&self) -> std::future::Ready<()> {
@@ -134,14 +135,14 @@ where
     }
 
     /// `AsyncWrite::poll_close`: finishes the sending half (idempotent, and a no-op once the
-    /// stream is closed).
+    /// stream is closed); `Busy` while a `send` is in progress.
     pub(crate) fn poll_shutdown(&self) -> Poll<io::Result<()>> {
-        if self.socket.is_closed() {
-            return Poll::Ready(Ok(()));
-        }
         Poll::Ready(match self.finish_sending() {
-            Err(error) if error.kind() == io::ErrorKind::NotConnected => Ok(()),
-            other => other,
+            Err(StreamError::Closed) => Ok(()),
+            Err(StreamError::Broken(error)) if error.kind() == io::ErrorKind::NotConnected => {
+                Ok(())
+            }
+            other => other.map_err(io::Error::from),
         })
     }
 }

@@ -183,11 +183,13 @@ impl<R: Reactor> UnixStream<R> {
     /// # }).unwrap();
     /// ```
     ///
+    /// One task sends at a time (as in Trio): while another task's [`send`](Self::send) is in
+    /// progress, `send_eof` is [`StreamError::Busy`] and changes nothing, and the send goes on.
+    ///
     /// # Errors
     ///
-    /// `Closed` when the stream was closed, `Broken` when the peer is gone, `Busy` while
-    /// another task's send is in progress (one task per direction: the send goes on, and the
-    /// end of the stream can be sent once it completes).
+    /// `Closed` when the stream was closed, `Busy` while a send is in progress, `Broken` when
+    /// the peer is gone.
     ///
     /// # Cancel safety
     ///
