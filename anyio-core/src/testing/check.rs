@@ -130,8 +130,9 @@ impl<K, R, M: StreamMaker, C> Check<K, R, M, C> {
     /// like the stream maker's, except that a send on the first stream (and, for two-way
     /// checks, on the second) waits until the peer receives. Trio's `clogged_stream_maker`.
     ///
-    /// A lockstep stream is clogged by nature; a socket pair is clogged by filling its
-    /// buffers first (send until a send waits, without receiving).
+    /// The checkers send 1 MiB at once on a clogged stream, so a socket pair whose buffers
+    /// were filled first (write until the OS refuses, without receiving) will do, even if it
+    /// finds a little room again later; a lockstep stream is clogged by nature.
     ///
     /// # Examples
     ///
@@ -159,7 +160,7 @@ impl<K, R, M: StreamMaker, C> Check<K, R, M, C> {
 
     /// How long one step may wait (a receive for its bytes, a close, the stream maker) before
     /// the property fails as hanging; [`DEFAULT_TIMEOUT`] unless set. The whole of one
-    /// property may take twice as long.
+    /// property may take twice as long, and the full-duplex transfer ten times as long.
     ///
     /// # Examples
     ///
@@ -289,6 +290,15 @@ where
     }
 }
 
+/// How many time limits a step of `property` may take: the full-duplex transfer moves 2 MiB
+/// in each of its steps.
+fn allowance(property: Property) -> u32 {
+    match property {
+        Property::FullDuplex => 10,
+        _ => 1,
+    }
+}
+
 /// Runs properties one by one, each on a fresh pair, and keeps the failures.
 pub(super) struct Runner<R> {
     ctx: Ctx<R>,
@@ -326,7 +336,7 @@ impl<R: Runtime> Runner<R> {
     {
         self.checked += 1;
         let ctx = self.ctx;
-        let Some((first, second)) = ctx.limit(maker.make()).await else {
+        let Some((first, second)) = ctx.limit(Box::pin(maker.make())).await else {
             let detail = format!(
                 "while checking {property:?}, the stream maker did not return a pair within {:?}",
                 ctx.timeout()
@@ -336,14 +346,15 @@ impl<R: Runtime> Runner<R> {
             return;
         };
         let (first, second) = (Arc::new(first), Arc::new(second));
-        let whole = ctx.timeout() * 2;
-        let outcome = crate::cancel::fail_after::<_, R>(whole, body(first.clone(), second.clone()))
-            .await
-            .unwrap_or_else(|_| {
-                Err(format!(
-                    "the property's steps did not finish within {whole:?}: one of them hangs"
-                ))
-            });
+        let whole = ctx.timeout() * 2 * allowance(property);
+        let outcome =
+            crate::cancel::fail_after::<_, R>(whole, Box::pin(body(first.clone(), second.clone())))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(format!(
+                        "the property's steps did not finish within {whole:?}: one of them hangs"
+                    ))
+                });
         futures_util::future::join(
             ctx.close_forcefully(&*first),
             ctx.close_forcefully(&*second),
@@ -353,6 +364,11 @@ impl<R: Runtime> Runner<R> {
             self.failures
                 .push(Failure::new(property, direction, detail));
         }
+    }
+
+    /// The time limit of the steps of `property`.
+    pub(super) fn ctx_for(&self, property: Property) -> Ctx<R> {
+        Ctx::new(self.ctx.timeout() * allowance(property))
     }
 
     fn finish(self) -> Result<(), CheckError> {

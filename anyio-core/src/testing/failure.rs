@@ -57,7 +57,8 @@ pub enum Property {
     /// Closing a stream wakes a send waiting on it in another task, with `Closed` (needs a
     /// clogged stream maker).
     CloseWakesSend,
-    /// Large transfers in both directions at once, in chunks of random sizes, arrive intact.
+    /// Large transfers in both directions at once, in chunks of random sizes, arrive intact:
+    /// 1 MiB each way with a task for each direction, then again with all in one task.
     FullDuplex,
     /// Closing one end of a two-way stream ends the other end's receive with `EndOfStream`.
     CloseEndsPeer,

@@ -7,6 +7,7 @@ use futures_util::future::{join, select, Either};
 
 use super::check::{Runner, StreamMaker};
 use super::failure::Property;
+use super::one_way::clogging_data;
 use super::probe::{busy, closed, end_of_stream, expect_error, outcome, Ctx, Step};
 use crate::backend::Runtime;
 use crate::streams::{AsyncClose, ByteStream, StreamError};
@@ -127,8 +128,10 @@ where
 }
 
 async fn send_eof_busy<R: Runtime, A: ByteStream>(ctx: Ctx<R>, a: Arc<A>) -> Step {
-    let both = select(Box::pin(a.send(b"x")), Box::pin(a.send_eof()));
-    match ctx.limit(both).await {
+    let data = clogging_data();
+    let both = select(Box::pin(a.send(&data)), Box::pin(a.send_eof()));
+    let raced = ctx.limit(both).await;
+    match raced {
         None => Err(format!(
             "send_eof while a send waited on a clogged stream waited too ({:?}): it should \
              fail with Busy",

@@ -22,6 +22,12 @@ use crate::time::checkpoint;
 /// gives up on seeing `Broken`: far more than any socket buffers.
 const SENDS_BEFORE_BROKEN: usize = 200_000;
 
+/// What the properties of clogged streams send: much more than a socket takes at once, so
+/// that a send waits even when a clogged socket finds some room again.
+pub(super) fn clogging_data() -> Vec<u8> {
+    vec![b'c'; 1 << 20]
+}
+
 /// Checks every one-way property in the direction `direction` names (`None` for a one-way
 /// stream), and with `clogged` those that need a send to wait.
 pub(super) async fn check<R, M, C>(
@@ -500,7 +506,8 @@ where
 }
 
 async fn concurrent_sends<R: Runtime, S: ByteSendStream>(ctx: Ctx<R>, s: Arc<S>) -> Step {
-    let both = select(Box::pin(s.send(b"123")), Box::pin(s.send(b"123")));
+    let data = clogging_data();
+    let both = select(Box::pin(s.send(&data)), Box::pin(s.send(&data)));
     let (which, result) = match ctx.limit(both).await {
         None => {
             return Err(format!(
@@ -530,7 +537,7 @@ where
         let sending = tg
             .spawn({
                 let (s, polled) = (s.clone(), polled.clone());
-                async move { Ok(signal_polled(s.send(b"xyzzy"), &polled).await) }
+                async move { Ok(signal_polled(s.send(&clogging_data()), &polled).await) }
             })
             .map_err(|error| error.to_string())?;
         ctx.within("the send in the other task starting", polled.wait())

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use futures_util::future::join;
+use futures_util::future::{join, join4};
 
 use super::check::{Flipped, Runner, StreamMaker};
 use super::failure::Property;
@@ -37,12 +37,13 @@ where
         second_first,
     )
     .await;
-    let ctx = runner.ctx();
+    let duplex = runner.ctx_for(Property::FullDuplex);
     runner
         .run(Property::FullDuplex, None, maker, |a, b| {
-            full_duplex(ctx, a, b)
+            full_duplex(duplex, a, b)
         })
         .await;
+    let ctx = runner.ctx();
     runner
         .run(Property::CloseEndsPeer, None, maker, |a, b| {
             close_ends_peer(ctx, a, b)
@@ -58,22 +59,41 @@ where
 {
     let forward = Arc::new(Rng::new(0).bytes(DUPLEX_BYTES));
     let backward: Arc<Vec<u8>> = Arc::new(forward.iter().rev().copied().collect());
-    let what = format!("sending {DUPLEX_BYTES} bytes each way at once");
-    let transfers = task_group::<R, String, _, _, _>(|tg| async move {
-        let spawn_error = |error: crate::error::SpawnError| error.to_string();
-        tg.spawn(send_all(a.clone(), forward.clone(), 1, "first"))
-            .map_err(spawn_error)?;
-        tg.spawn(send_all(b.clone(), backward.clone(), 2, "second"))
-            .map_err(spawn_error)?;
-        tg.spawn(receive_all(a, backward, 3, "first"))
-            .map_err(spawn_error)?;
-        tg.spawn(receive_all(b, forward, 4, "second"))
-            .map_err(spawn_error)?;
-        Ok(())
+    let what = format!("sending {DUPLEX_BYTES} bytes each way at once, a task for each direction");
+    let transfers = task_group::<R, String, _, _, _>(|tg| {
+        let (a, b, forward, backward) = (a.clone(), b.clone(), forward.clone(), backward.clone());
+        async move {
+            let spawn_error = |error: crate::error::SpawnError| error.to_string();
+            tg.spawn(send_all(a.clone(), forward.clone(), 1, "first"))
+                .map_err(spawn_error)?;
+            tg.spawn(send_all(b.clone(), backward.clone(), 2, "second"))
+                .map_err(spawn_error)?;
+            tg.spawn(receive_all(a, backward, 3, "first"))
+                .map_err(spawn_error)?;
+            tg.spawn(receive_all(b, forward, 4, "second"))
+                .map_err(spawn_error)?;
+            Ok(())
+        }
     });
-    ctx.within(what, transfers)
+    ctx.within(&what, transfers)
         .await?
         .map_err(|error| error.into_first().unwrap_or_else(|| "cancelled".into()))
+        .map_err(|error| format!("with a task for each direction: {error}"))?;
+
+    // The same once more on the same pair, all four in one task: another interleaving.
+    let what = format!("sending {DUPLEX_BYTES} bytes each way again, all in one task");
+    let transfers = join4(
+        send_all(a.clone(), forward.clone(), 5, "first"),
+        send_all(b.clone(), backward.clone(), 6, "second"),
+        receive_all(a, backward, 7, "first"),
+        receive_all(b, forward, 8, "second"),
+    );
+    let outcomes = ctx.within(&what, transfers).await?;
+    let one_task = |error: String| format!("then all in one task: {error}");
+    outcomes.0.map_err(one_task)?;
+    outcomes.1.map_err(one_task)?;
+    outcomes.2.map_err(one_task)?;
+    outcomes.3.map_err(one_task)
 }
 
 /// Sends all of `data` in chunks of random sizes.
