@@ -157,6 +157,7 @@ pub mod signal;
 pub mod streams;
 pub mod sync;
 mod task;
+pub mod testing;
 mod time;
 pub mod to_thread;
 

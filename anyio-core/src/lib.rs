@@ -45,6 +45,7 @@ pub mod signal;
 pub mod streams;
 pub mod sync;
 pub mod task;
+pub mod testing;
 pub mod thread;
 pub mod time;
 mod tree;

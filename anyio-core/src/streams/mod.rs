@@ -21,7 +21,7 @@
 
 mod buffered;
 pub(crate) mod byte;
-mod claim;
+pub(crate) mod claim;
 mod error;
 mod io;
 mod listener;
