@@ -33,7 +33,7 @@ mod tcp;
 mod udp;
 mod unix;
 
-pub use anyio_core::net::{SocketAddress, SocketAttributes};
+pub use anyio_core::net::{SendEof, SocketAddress, SocketAttributes};
 pub use tcp::*;
 pub use udp::*;
 pub use unix::*;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use super::op::{ReadBytes, ReadInto, SendAll, WriteSome};
+use super::send_eof::SendEof;
 use super::socket::{IoOp, Socket, SocketIo};
 use crate::backend::{Interest, Pollable, Reactor, Registration};
 use crate::streams::StreamError;
@@ -63,8 +64,8 @@ where
             .io(Interest::Write, SendAll::new(data, &self.eof_sent))
     }
 
-    pub(crate) fn send_eof(&self) -> std::future::Ready<Result<(), StreamError>> {
-        std::future::ready(self.finish_sending())
+    pub(crate) fn send_eof(&self) -> SendEof<'_> {
+        SendEof::new(move || self.finish_sending())
     }
 
     /// Shuts the sending side down, holding the write direction as a send would: while a
@@ -182,9 +183,7 @@ macro_rules! impl_stream_traits {
 
         impl<R: $crate::backend::Reactor> $crate::streams::ByteStream for $stream<R> {
             #[allow(refining_impl_trait)]
-            fn send_eof(
-                &self,
-            ) -> std::future::Ready<Result<(), $crate::streams::StreamError>> {
+            fn send_eof(&self) -> $crate::net::SendEof<'_> {
                 $stream::send_eof(self)
             }
         }

@@ -9,10 +9,12 @@ use std::os::fd::AsRawFd;
 use socket2::{Domain, Protocol, SockRef, Type};
 
 use super::op::{ReadBytes, ReadInto, SendAll};
+use super::send_eof::SendEof;
 use super::socket::{Socket, SocketIo};
 use super::stream::{impl_stream_traits, Connected};
 use super::{SocketAddress, SocketAttributes};
 use crate::backend::{Interest, Reactor, Registration};
+#[cfg(doc)]
 use crate::streams::StreamError;
 
 /// A TCP connection, as returned by [`connect_tcp`](super::connect_tcp) and by a
@@ -200,7 +202,7 @@ impl<R: Reactor> TcpStream<R> {
     /// # Cancel safety
     ///
     /// Cancel safe: it completes at once.
-    pub fn send_eof(&self) -> std::future::Ready<Result<(), StreamError>> {
+    pub fn send_eof(&self) -> SendEof<'_> {
         self.inner.send_eof()
     }
 

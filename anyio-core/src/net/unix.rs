@@ -11,6 +11,7 @@ use std::path::Path;
 use socket2::{Domain, SockAddr, SockRef, Type};
 
 use super::op::{ReadBytes, ReadInto, SendAll};
+use super::send_eof::SendEof;
 use super::socket::{IoOp, Socket, SocketIo};
 use super::stream::{impl_stream_traits, Connected};
 use super::{SocketAddress, SocketAttributes};
@@ -194,7 +195,7 @@ impl<R: Reactor> UnixStream<R> {
     /// # Cancel safety
     ///
     /// Cancel safe: it completes at once.
-    pub fn send_eof(&self) -> std::future::Ready<Result<(), StreamError>> {
+    pub fn send_eof(&self) -> SendEof<'_> {
         self.inner.send_eof()
     }
 

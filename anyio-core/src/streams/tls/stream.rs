@@ -258,6 +258,9 @@ impl<S: ByteStream> TlsStream<S> {
         if buf.is_empty() {
             return Err(StreamError::invalid_argument(EMPTY_BUF));
         }
+        // A checkpoint, also when plaintext is already buffered: in a cancelled scope it
+        // takes nothing.
+        crate::lowlevel::checkpoint_if_cancelled().await;
         self.ensure_open()?;
         let _receiving = self.receiving.claim()?;
         let mut incoming = self.incoming.take();
@@ -390,6 +393,8 @@ impl<S: ByteStream> TlsStream<S> {
     /// Not cancel safe: when cancelled, part of a TLS record may have been sent, after which
     /// the session is unusable.
     pub async fn send(&self, data: &[u8]) -> Result<(), StreamError> {
+        // A checkpoint, also for an empty send: in a cancelled scope it sends nothing.
+        crate::lowlevel::checkpoint_if_cancelled().await;
         self.ensure_open()?;
         let _sending = self.sending.claim()?;
         if self.eof_sent.load(Ordering::Acquire) {
@@ -449,6 +454,8 @@ impl<S: ByteStream> TlsStream<S> {
     ///
     /// Not cancel safe: when cancelled, `close_notify` may be sent in part.
     pub async fn send_eof(&self) -> Result<(), StreamError> {
+        // In a cancelled scope it does nothing, rather than half of it.
+        crate::lowlevel::checkpoint_if_cancelled().await;
         self.ensure_open()?;
         let _sending = self.sending.claim()?;
         if self.eof_sent.swap(true, Ordering::AcqRel) {
