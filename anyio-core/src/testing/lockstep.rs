@@ -115,8 +115,8 @@ pub struct LockstepSendStream {
 ///
 /// # anyio::run(async {
 /// let (tx, rx) = lockstep_stream_one_way_pair();
-/// let (sent, ()) = futures_util::join!(tx.send(b"never taken"), rx.close());
-/// assert!(matches!(sent, Err(StreamError::Broken(_))));
+/// rx.close().await;
+/// assert!(matches!(tx.send(b"never taken").await, Err(StreamError::Broken(_))));
 /// # }).unwrap();
 /// ```
 pub struct LockstepReceiveStream {
