@@ -5,7 +5,8 @@
 //! tasks and OS threads, with the same semantics on every backend. The wrappers take any
 //! stream: [`BufferedByteReceiveStream`] (length- and delimiter-framed receives),
 //! [`TextStream`] (UTF-8 text), [`StapledByteStream`] and [`StapledObjectStream`] (a send half
-//! and a receive half as one stream).
+//! and a receive half as one stream), and [`ChunkStream`] (a byte stream over an object stream
+//! of byte chunks, such as a memory object stream of [`Bytes`]).
 //!
 //! # Examples
 //!
@@ -23,7 +24,7 @@
 
 pub use anyio_core::streams::{
     AsyncClose, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream, Bytes,
-    IoStream, Listener, ObjectReceiveStream, ObjectSendStream, StapledByteStream,
+    ChunkStream, IoStream, Listener, ObjectReceiveStream, ObjectSendStream, StapledByteStream,
     StapledObjectStream, StreamError, TextStream,
 };
 

@@ -1,5 +1,7 @@
 //! The buffered receive stream over real TCP connections, on every backend.
 
+#[path = "buffered_cases/anyio.rs"]
+mod anyio_cases;
 mod common;
 
 use std::time::{Duration, Instant};

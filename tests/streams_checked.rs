@@ -13,9 +13,12 @@ use std::future::Future as _;
 use std::time::Duration;
 
 use anyio::net::{TcpStream, UnixStream};
+use anyio::streams::memory::{
+    create_memory_object_stream, MemoryObjectReceiver, MemoryObjectSender,
+};
 use anyio::streams::{
-    AsyncClose, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream,
-    StapledByteStream, StreamError, TextStream,
+    AsyncClose, BufferedByteReceiveStream, ByteReceiveStream, ByteSendStream, ByteStream, Bytes,
+    ChunkStream, StapledByteStream, StapledObjectStream, StreamError, TextStream,
 };
 use anyio::testing::{
     check_half_closeable_stream, check_one_way_stream, check_two_way_stream,
@@ -316,6 +319,45 @@ async fn buffered_memory_stream_is_a_half_closeable_stream() {
     })
     .await
     .unwrap();
+}
+
+// ---- ChunkStream: memory object streams of byte chunks as byte streams ----
+
+type ChunkSender = ChunkStream<MemoryObjectSender<Bytes>>;
+type ChunkReceiver = ChunkStream<MemoryObjectReceiver<Bytes>>;
+type ChunkPipe =
+    ChunkStream<StapledObjectStream<MemoryObjectSender<Bytes>, MemoryObjectReceiver<Bytes>>>;
+
+/// A one-way chunk stream over a channel of `capacity` chunks; 0 makes every send wait for
+/// the receive.
+fn chunk_one_way_pair(capacity: usize) -> (ChunkSender, ChunkReceiver) {
+    let (tx, rx) = create_memory_object_stream::<Bytes>(capacity);
+    (ChunkStream::new(tx), ChunkStream::new(rx))
+}
+
+fn chunk_pair(capacity: usize) -> (ChunkPipe, ChunkPipe) {
+    let (there_tx, there_rx) = create_memory_object_stream::<Bytes>(capacity);
+    let (back_tx, back_rx) = create_memory_object_stream::<Bytes>(capacity);
+    (
+        ChunkStream::new(StapledObjectStream::new(there_tx, back_rx)),
+        ChunkStream::new(StapledObjectStream::new(back_tx, there_rx)),
+    )
+}
+
+#[anyio::test]
+async fn chunk_stream_over_a_channel_is_a_clogged_one_way_stream() {
+    check_one_way_stream(|| async { chunk_one_way_pair(4) })
+        .clogged(|| async { chunk_one_way_pair(0) })
+        .await
+        .unwrap();
+}
+
+#[anyio::test]
+async fn chunk_stream_over_stapled_channels_is_a_half_closeable_stream() {
+    check_half_closeable_stream(|| async { chunk_pair(4) })
+        .clogged(|| async { chunk_pair(0) })
+        .await
+        .unwrap();
 }
 
 // ---- TextStream: the parts of the byte contract that apply to text ----

@@ -1,5 +1,7 @@
 //! The UTF-8 text stream over real TCP connections, on every backend.
 
+#[path = "text_cases/anyio.rs"]
+mod anyio_cases;
 mod common;
 
 use anyio::net::SocketAttributes as _;

@@ -16,11 +16,31 @@ use crate::streams::StreamError;
 /// A standard-library stream socket that anyio wraps: TCP or Unix.
 pub(crate) trait StdStream: Pollable {
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;
+
+    /// Ends the connection for good while the descriptor stays open (other tasks may still
+    /// be inside an operation on it; the descriptor is released on drop).
+    fn close_connection(&self) {
+        let _ = self.shutdown(Shutdown::Both);
+    }
 }
 
 impl StdStream for std::net::TcpStream {
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         std::net::TcpStream::shutdown(self, how)
+    }
+
+    /// As the kernel's own close: with received bytes unread the connection is reset, so a
+    /// peer waiting to send into our full receive window fails at once with a reset instead
+    /// of waiting forever on a socket nobody will read; otherwise it ends with a FIN after
+    /// what we sent. (A shutdown alone keeps the window shut and sends nothing more.)
+    fn close_connection(&self) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if rustix::io::ioctl_fionread(self).is_ok_and(|unread| unread > 0)
+            && rustix::net::connect_unspec(self).is_ok()
+        {
+            return;
+        }
+        let _ = self.shutdown(Shutdown::Both);
     }
 }
 
@@ -83,9 +103,7 @@ where
     }
 
     pub(crate) fn close(&self) -> std::future::Ready<()> {
-        self.socket.close(|stream| {
-            let _ = stream.shutdown(Shutdown::Both);
-        });
+        self.socket.close(StdStream::close_connection);
         std::future::ready(())
     }
 

@@ -138,6 +138,29 @@ impl<S> BufferedByteReceiveStream<S> {
         f(&self.lock())
     }
 
+    /// Appends `data` to the buffer, to be returned before anything the wrapped stream
+    /// receives next: for bytes read ahead by other means, such as the first bytes of a
+    /// connection a protocol sniffer looked at.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::memory::create_memory_object_stream;
+    /// use anyio::streams::{BufferedByteReceiveStream, Bytes, ChunkStream};
+    ///
+    /// # anyio::run(async {
+    /// let (tx, rx) = create_memory_object_stream::<Bytes>(1);
+    /// tx.send(Bytes::from_static(b"abcd")).await.unwrap();
+    /// let buffered = BufferedByteReceiveStream::new(ChunkStream::new(rx));
+    /// buffered.feed_data(b"xxx");
+    /// buffered.feed_data(b"foo");
+    /// assert_eq!(&buffered.receive_exactly(10).await.unwrap()[..], b"xxxfooabcd");
+    /// # }).unwrap();
+    /// ```
+    pub fn feed_data(&self, data: &[u8]) {
+        self.lock().extend_from_slice(data);
+    }
+
     /// The wrapped stream and the bytes still buffered.
     ///
     /// # Examples

@@ -265,6 +265,22 @@ macro_rules! forward_stream_traits {
                 (**self).close()
             }
         }
+
+        impl<T, S: ObjectReceiveStream<T> + ?Sized> ObjectReceiveStream<T> for $pointer {
+            type Error = S::Error;
+
+            fn receive(&self) -> impl Future<Output = Result<T, S::Error>> + Send + '_ {
+                (**self).receive()
+            }
+        }
+
+        impl<T, S: ObjectSendStream<T> + ?Sized> ObjectSendStream<T> for $pointer {
+            type Error = S::Error;
+
+            fn send(&self, item: T) -> impl Future<Output = Result<(), S::Error>> + Send + '_ {
+                (**self).send(item)
+            }
+        }
     )*};
 }
 

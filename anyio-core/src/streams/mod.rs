@@ -5,7 +5,8 @@
 //! tasks (and OS threads), written once here and run unmodified on every backend. The
 //! wrappers work over any stream: [`BufferedByteReceiveStream`] (length- and
 //! delimiter-framed receives), [`TextStream`] (UTF-8 text), [`StapledByteStream`] and
-//! [`StapledObjectStream`] (a send half and a receive half as one stream).
+//! [`StapledObjectStream`] (a send half and a receive half as one stream), and
+//! [`ChunkStream`] (a byte stream over an object stream of byte chunks).
 //!
 //! # Examples
 //!
@@ -21,6 +22,7 @@
 
 mod buffered;
 pub(crate) mod byte;
+mod chunk;
 pub(crate) mod claim;
 mod error;
 mod io;
@@ -38,6 +40,7 @@ pub use byte::{
 };
 /// The byte buffers streams hand out: cheaply cloneable, sliceable, from the `bytes` crate.
 pub use bytes::Bytes;
+pub use chunk::ChunkStream;
 pub use error::StreamError;
 pub use io::IoStream;
 pub use listener::{serve, Listener};

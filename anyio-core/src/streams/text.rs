@@ -21,7 +21,8 @@ const CHUNK: usize = 65536;
 ///
 /// [`receive`](Self::receive) decodes incrementally: a character split between two chunks
 /// of the stream below is kept until its last byte arrives, so no chunk boundary ever breaks
-/// a character. Bytes that are not UTF-8 fail with [`StreamError::InvalidData`].
+/// a character. Bytes that are not UTF-8 fail with [`StreamError::InvalidData`], or decode as
+/// U+FFFD on a [`lossy`](Self::lossy) stream.
 ///
 /// What it can do follows the wrapped stream: it receives over a [`ByteReceiveStream`],
 /// sends over a [`ByteSendStream`], and does both (with [`send_eof`](Self::send_eof)) over a
@@ -56,6 +57,8 @@ pub struct TextStream<S> {
     /// or what follows an invalid sequence until it is reported.
     pending: Mutex<Vec<u8>>,
     receiving: Direction,
+    /// Whether invalid bytes decode as U+FFFD instead of failing the receive.
+    lossy: bool,
 }
 
 impl<S> TextStream<S> {
@@ -74,7 +77,32 @@ impl<S> TextStream<S> {
             inner,
             pending: Mutex::new(Vec::new()),
             receiving: Direction::default(),
+            lossy: false,
         }
+    }
+
+    /// Decodes bytes that are not UTF-8 as U+FFFD REPLACEMENT CHARACTER (one per invalid
+    /// sequence, as [`String::from_utf8_lossy`]) instead of failing the receive with
+    /// [`StreamError::InvalidData`]; a stream that ends inside a character then yields one
+    /// last U+FFFD before [`StreamError::EndOfStream`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::memory::create_memory_object_stream;
+    /// use anyio::streams::{Bytes, ChunkStream, TextStream};
+    ///
+    /// # anyio::run(async {
+    /// let (tx, rx) = create_memory_object_stream::<Bytes>(1);
+    /// let text = TextStream::new(ChunkStream::new(rx)).lossy();
+    /// tx.send(Bytes::from_static(b"caf\xe9!")).await.unwrap(); // "café!" in Latin-1
+    /// assert_eq!(text.receive().await.unwrap(), "caf\u{FFFD}!");
+    /// # }).unwrap();
+    /// ```
+    #[must_use]
+    pub fn lossy(mut self) -> Self {
+        self.lossy = true;
+        self
     }
 
     /// The wrapped stream.
@@ -157,7 +185,8 @@ impl<S: ByteReceiveStream> TextStream<S> {
     ///
     /// [`StreamError::InvalidData`] for bytes that are not UTF-8 (text received before them
     /// is returned first; the invalid bytes are skipped, so receiving again continues after
-    /// them) and for a stream that ends in the middle of a character; `Busy` while another
+    /// them) and for a stream that ends in the middle of a character, unless the stream is
+    /// [`lossy`](Self::lossy); `Busy` while another
     /// receive on this wrapper runs; the stream's other errors, such as
     /// [`StreamError::EndOfStream`].
     ///
@@ -168,7 +197,12 @@ impl<S: ByteReceiveStream> TextStream<S> {
     pub async fn receive(&self) -> Result<String, StreamError> {
         let _claim = self.receiving.claim()?;
         loop {
-            if let Some(text) = decode(&mut self.lock())? {
+            let decoded = if self.lossy {
+                Ok(decode_lossy(&mut self.lock()))
+            } else {
+                decode(&mut self.lock())
+            };
+            if let Some(text) = decoded? {
                 return Ok(text);
             }
             match self.inner.receive(CHUNK).await {
@@ -177,6 +211,9 @@ impl<S: ByteReceiveStream> TextStream<S> {
                     let cut = std::mem::take(&mut *self.lock());
                     if cut.is_empty() {
                         return Err(StreamError::EndOfStream);
+                    }
+                    if self.lossy {
+                        return Ok(char::REPLACEMENT_CHARACTER.to_string());
                     }
                     return Err(invalid(format!(
                         "the stream ended in the middle of a UTF-8 character ({} of its bytes \
@@ -218,6 +255,30 @@ fn decode(pending: &mut Vec<u8>) -> Result<Option<String>, StreamError> {
             )))
         }
     }
+}
+
+/// Takes all of `pending` as text, invalid sequences replaced, but for an incomplete last
+/// character.
+fn decode_lossy(pending: &mut Vec<u8>) -> Option<String> {
+    let mut text = String::new();
+    let mut incomplete = 0;
+    let mut chunks = pending.utf8_chunks().peekable();
+    while let Some(chunk) = chunks.next() {
+        text.push_str(chunk.valid());
+        let invalid = chunk.invalid();
+        if invalid.is_empty() {
+            continue;
+        }
+        let cut_short = std::str::from_utf8(invalid).is_err_and(|e| e.error_len().is_none());
+        if chunks.peek().is_none() && cut_short {
+            incomplete = invalid.len();
+        } else {
+            text.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    let decoded = pending.len() - incomplete;
+    pending.drain(..decoded);
+    (!text.is_empty()).then_some(text)
 }
 
 fn invalid(message: String) -> StreamError {

@@ -57,6 +57,9 @@ pub enum Property {
     /// Closing a stream wakes a send waiting on it in another task, with `Closed` (needs a
     /// clogged stream maker).
     CloseWakesSend,
+    /// Closing the receiving end, also in a cancelled scope, wakes a send waiting on the
+    /// peer in another task, with `Broken` (needs a clogged stream maker).
+    PeerCloseWakesSend,
     /// Large transfers in both directions at once, in chunks of random sizes, arrive intact:
     /// 1 MiB each way with a task for each direction, then again with all in one task.
     FullDuplex,
@@ -123,6 +126,10 @@ impl Property {
                 "closing wakes a receive waiting in another task, with Closed"
             }
             Self::CloseWakesSend => "closing wakes a send waiting in another task, with Closed",
+            Self::PeerCloseWakesSend => {
+                "closing the receiving end, also in a cancelled scope, wakes the peer's waiting \
+                 send with Broken"
+            }
             Self::FullDuplex => "large transfers in both directions at once arrive intact",
             Self::CloseEndsPeer => "closing one end ends the other end's receive with EndOfStream",
             Self::SendEof => {

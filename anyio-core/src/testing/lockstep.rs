@@ -39,12 +39,16 @@ impl Lockstep {
         self.state.acquire()
     }
 
-    /// Closes one end: the data on offer is gone, and both waiting operations react.
+    /// Closes one end, and both waiting operations react. A sender's close withdraws the data
+    /// on offer; a receiver's close leaves it, so the waiting send sees that bytes were not
+    /// taken and fails with `Broken`, where one whose bytes were all taken succeeds.
     fn close(&self, close: impl FnOnce(&mut LockstepState)) {
         let (sender, receiver) = {
             let mut state = self.lock();
             close(&mut state);
-            state.data = BytesMut::new();
+            if state.sender_closed {
+                state.data = BytesMut::new();
+            }
             (state.sender.take(), state.receiver.take())
         };
         sender.into_iter().chain(receiver).for_each(Waker::wake);
@@ -234,7 +238,7 @@ impl ByteSendStream for LockstepSendStream {
                 return Poll::Ready(Ok(()));
             }
             if state.receiver_closed {
-                offer.pending = false;
+                // Dropping the offer withdraws the bytes nobody took.
                 return Poll::Ready(Err(broken("the lockstep receive stream was closed")));
             }
             register(&mut state.sender, cx.waker());

@@ -2,6 +2,7 @@
 //!
 //! Each takes the sending end `s` and the receiving end `r` of a fresh pair.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use futures_util::future::{join, select, Either};
@@ -124,6 +125,11 @@ pub(super) async fn check<R, M, C>(
         runner
             .run(Property::CloseWakesSend, d, clogged, |s, _| {
                 close_wakes_send(ctx, s)
+            })
+            .await;
+        runner
+            .run(Property::PeerCloseWakesSend, d, clogged, |s, r| {
+                peer_close_wakes_send(ctx, s, r)
             })
             .await;
     }
@@ -527,10 +533,55 @@ async fn concurrent_sends<R: Runtime, S: ByteSendStream>(ctx: Ctx<R>, s: Arc<S>)
     )
 }
 
+async fn peer_close_wakes_send<R, S, Rx>(ctx: Ctx<R>, s: Arc<S>, r: Arc<Rx>) -> Step
+where
+    R: Runtime,
+    S: ByteSendStream + AsyncClose + 'static,
+    Rx: ByteReceiveStream + AsyncClose,
+{
+    // A peer that gives up closes in a cancelled scope: no goodbye, but it must close.
+    let interrupt = || async {
+        ctx.close_forcefully(&*r).await;
+        Ok(())
+    };
+    let woken = interrupt_waiting_send(ctx, s, interrupt, "after the receiving end closed").await?;
+    expect_error(
+        woken,
+        |error| matches!(error, StreamError::Broken(_)),
+        "Broken",
+        "waiting on a clogged stream whose receiving end closed, a send in another task",
+    )
+}
+
 async fn close_wakes_send<R, S>(ctx: Ctx<R>, s: Arc<S>) -> Step
 where
     R: Runtime,
     S: ByteSendStream + AsyncClose + 'static,
+{
+    let closing = s.clone();
+    let interrupt = || ctx.within("the close", closing.close());
+    let woken = interrupt_waiting_send(ctx, s, interrupt, "after the close").await?;
+    expect_error(
+        woken,
+        closed,
+        "Closed",
+        "closed while it waited on a clogged stream, a send in another task",
+    )
+}
+
+/// Starts a send of clogging data in another task, calls `interrupt` once the send waits
+/// (not before: a close acts when called), and returns how the send ended.
+async fn interrupt_waiting_send<R, S, F, I>(
+    ctx: Ctx<R>,
+    s: Arc<S>,
+    interrupt: I,
+    after: &str,
+) -> Result<Result<(), StreamError>, String>
+where
+    R: Runtime,
+    S: ByteSendStream + 'static,
+    I: FnOnce() -> F + Send,
+    F: Future<Output = Step> + Send,
 {
     task_group::<R, String, _, _, _>(|tg| async move {
         let polled = Arc::new(Event::new());
@@ -542,17 +593,13 @@ where
             .map_err(|error| error.to_string())?;
         ctx.within("the send in the other task starting", polled.wait())
             .await?;
-        ctx.within("the close", s.close()).await?;
-        let woken = ctx
-            .within("the send waiting in another task, after the close", sending)
-            .await?
-            .map_err(|error| format!("the sending task failed: {error}"))?;
-        expect_error(
-            woken,
-            closed,
-            "Closed",
-            "closed while it waited on a clogged stream, a send in another task",
+        interrupt().await?;
+        ctx.within(
+            format!("the send waiting in another task, {after}"),
+            sending,
         )
+        .await?
+        .map_err(|error| format!("the sending task failed: {error}"))
     })
     .await
     .map_err(|error| error.into_first().unwrap_or_else(|| "cancelled".into()))
