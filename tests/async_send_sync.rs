@@ -117,6 +117,23 @@ mod streams_net_sync {
     }
 
     #[allow(dead_code)]
+    fn wrappers(
+        tcp: TcpStream,
+        chunks: anyio::streams::ChunkStream<MemoryObjectReceiver<anyio::streams::Bytes>>,
+    ) {
+        use anyio::streams::{BufferedByteReceiveStream, ByteReceiveStream, TextStream};
+        let buffered = BufferedByteReceiveStream::new(tcp);
+        send_sync(&buffered);
+        send(&buffered.receive_exactly(1));
+        send(&buffered.receive_until(b"\n", 10));
+        let text = TextStream::new(buffered).lossy();
+        send_sync(&text);
+        send(&text.receive());
+        send_sync(&chunks);
+        send(&ByteReceiveStream::receive(&chunks, 1));
+    }
+
+    #[allow(dead_code)]
     fn threads() {
         send(&anyio::to_thread::run_sync(|| 1));
     }
