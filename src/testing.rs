@@ -1,6 +1,7 @@
 //! Stream checkers and in-memory stream pairs for tests, on the backend in use: Trio's
 //! `trio.testing` stream tools. See [`anyio_core::testing`] for the contract the checkers
-//! verify.
+//! verify. [`free_tcp_port`] and [`free_udp_port`] are AnyIO's port fixtures: loopback ports
+//! free on IPv4 and IPv6, never the same twice in one process.
 //!
 //! Hand a checker an async closure that makes a fresh connected pair, and await it:
 //! [`check_one_way_stream`], [`check_two_way_stream`] or [`check_half_closeable_stream`].
@@ -46,9 +47,9 @@
 use anyio_core::testing as core;
 
 pub use core::{
-    lockstep_stream_one_way_pair, lockstep_stream_pair, memory_stream_one_way_pair,
-    memory_stream_pair, Check, CheckError, CheckFuture, Failure, HalfCloseable,
-    LockstepReceiveStream, LockstepSendStream, LockstepStream, MemoryReceiveStream,
+    free_tcp_port, free_udp_port, lockstep_stream_one_way_pair, lockstep_stream_pair,
+    memory_stream_one_way_pair, memory_stream_pair, Check, CheckError, CheckFuture, Failure,
+    HalfCloseable, LockstepReceiveStream, LockstepSendStream, LockstepStream, MemoryReceiveStream,
     MemorySendStream, MemoryStream, OneWay, Property, StreamMaker, TwoWay, DEFAULT_TIMEOUT,
 };
 

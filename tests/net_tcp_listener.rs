@@ -214,3 +214,22 @@ async fn a_listener_from_std_serves() {
     let accepted = listener.accept().await.unwrap();
     assert_eq!(accepted.remote_port(), client.local_port());
 }
+
+/// AnyIO's `free_tcp_port` fixture: the port serves on both loopback addresses, and the next
+/// one differs.
+#[anyio::test]
+async fn a_free_tcp_port_serves_on_both_loopbacks() {
+    let port = anyio::testing::free_tcp_port().unwrap();
+    let v4 = create_tcp_listener(Some("127.0.0.1"), port).await.unwrap();
+    assert_eq!(inet(&v4.local_address().unwrap()).port(), port);
+    let client = connect_tcp("127.0.0.1", port).await.unwrap();
+    client.send(b"hi").await.unwrap();
+    let served = v4.accept().await.unwrap();
+    assert_eq!(&served.receive(2).await.unwrap()[..], b"hi");
+    // The host may have no IPv6 loopback; where it has one, the port is free there too.
+    if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        let v6 = create_tcp_listener(Some("::1"), port).await.unwrap();
+        assert_eq!(inet(&v6.local_address().unwrap()).port(), port);
+    }
+    assert_ne!(anyio::testing::free_tcp_port().unwrap(), port);
+}

@@ -263,3 +263,16 @@ fn futures_are_send(socket: &UdpSocket, connected: &ConnectedUdpSocket, address:
     is_send(connected.send(b""));
     is_send(ObjectSendStream::send(connected, Bytes::new()));
 }
+
+/// AnyIO's `free_udp_port` fixture: a socket bound to the port receives what is sent to it.
+#[anyio::test]
+async fn a_free_udp_port_receives_datagrams() {
+    let port = anyio::testing::free_udp_port().unwrap();
+    let server = create_udp_socket(Some("127.0.0.1"), port).await.unwrap();
+    let client = create_udp_socket(Some("127.0.0.1"), 0).await.unwrap();
+    let to: SocketAddr = ([127, 0, 0, 1], port).into();
+    client.send_to(b"ping", to).await.unwrap();
+    let (datagram, _from) = server.receive_from().await.unwrap();
+    assert_eq!(&datagram[..], b"ping");
+    assert_ne!(anyio::testing::free_udp_port().unwrap(), port);
+}

@@ -558,11 +558,13 @@ impl CapacityLimiter {
             Acquiring::Yielded => Poll::Ready(Ok(())),
             Acquiring::Queued(key) => self.poll_queued(key, state, cx).map(Ok),
             Acquiring::Start => {
+                // Checked under the lock a release takes too: a cancellation and a release by
+                // another thread in that order are seen in that order.
+                let mut tokens = lock(&self.state);
                 if context::is_cancelled() {
                     *state = Acquiring::Start;
                     return Poll::Pending;
                 }
-                let mut tokens = lock(&self.state);
                 match tokens.take(borrower) {
                     Ok(()) => {
                         drop(tokens);

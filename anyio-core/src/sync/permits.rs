@@ -105,11 +105,24 @@ impl Permits {
                     return Poll::Pending;
                 }
                 if self.try_acquire() {
-                    return state.took(mode, cx);
+                    return self.took(state, mode, cx);
                 }
                 self.join_line(state, mode, cx)
             }
         }
+    }
+
+    /// Keeps a permit taken without waiting, unless the scope was cancelled by then: another
+    /// thread may have cancelled it and released a permit between the cancel check before the
+    /// attempt and the attempt, and an acquisition must not complete after its cancellation.
+    /// The permit goes back and the cancellation is delivered.
+    fn took(&self, state: &mut Acquiring, mode: Mode, cx: &mut Context<'_>) -> Poll<()> {
+        if mode != Mode::Shielded && context::is_cancelled() {
+            let _ = self.release();
+            *state = Acquiring::Start;
+            return Poll::Pending;
+        }
+        state.took(mode, cx)
     }
 
     fn join_line(&self, state: &mut Acquiring, mode: Mode, cx: &mut Context<'_>) -> Poll<()> {
@@ -127,7 +140,7 @@ impl Permits {
                 ) {
                     Ok(_) => {
                         drop(queue);
-                        return state.took(mode, cx);
+                        return self.took(state, mode, cx);
                     }
                     Err(actual) => count = actual,
                 }

@@ -56,6 +56,12 @@
 //! [`memory_stream_one_way_pair`] and [`lockstep_stream_one_way_pair`] their one-way halves.
 //! They pass the checkers; the lockstep pair is a ready-made clogged stream.
 //!
+//! # Ports for tests
+//!
+//! [`free_tcp_port`] and [`free_udp_port`] (AnyIO's fixtures of the same names) return a
+//! port free on `127.0.0.1` and `::1`, never the same one twice in a process, for code that
+//! must be told its port before it binds.
+//!
 //! Everything here is generic over the [`Runtime`] that serves the time limits; the `anyio`
 //! facade's `anyio::testing` fixes it to the running backend.
 //!
@@ -121,6 +127,7 @@ mod half_closeable;
 mod lockstep;
 mod memory;
 mod one_way;
+mod ports;
 mod probe;
 mod random;
 mod two_way;
@@ -135,6 +142,7 @@ pub use memory::{
     memory_stream_one_way_pair, memory_stream_pair, MemoryReceiveStream, MemorySendStream,
     MemoryStream,
 };
+pub use ports::{free_tcp_port, free_udp_port};
 
 use crate::backend::Runtime;
 use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream};
