@@ -15,6 +15,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use anyio_core::backend::{self, NestedRun, NoRuntime, Runtime};
+use anyio_core::testing::{ClockId, VirtualClock, VirtualTimer};
 use pin_project_lite::pin_project;
 
 #[cfg(feature = "async-std")]
@@ -30,6 +31,8 @@ thread_local! {
     /// The backend anyio itself has declared for this thread (by `enter`), which beats
     /// detection: it is exact, and it is the only way to recognise smol.
     static CURRENT: Cell<Option<Backend>> = const { Cell::new(None) };
+    /// The virtual clock of the run being polled on this thread, if it has one (by `enter`).
+    static CURRENT_CLOCK: Cell<Option<ClockId>> = const { Cell::new(None) };
 }
 
 /// The runtime of one of the enabled backends.
@@ -68,7 +71,7 @@ thread_local! {
 /// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AnyRuntime(pub(crate) Inner);
+pub struct AnyRuntime(pub(crate) Inner, pub(crate) Option<ClockId>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Inner {
@@ -81,6 +84,42 @@ pub(crate) enum Inner {
 }
 
 impl AnyRuntime {
+    /// This runtime with its time read from `clock`: `now()` is the clock's time and timers
+    /// fire when the clock reaches them, for this runtime and for every task and scope of a
+    /// run it serves. See [`anyio::testing::run_with_clock`](crate::testing::run_with_clock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use anyio::core::backend::Runtime;
+    /// use anyio::testing::VirtualClock;
+    /// use anyio::{AnyRuntime, Backend};
+    ///
+    /// let clock = VirtualClock::new();
+    /// let runtime = AnyRuntime::try_from(Backend::available()[0]).unwrap().with_clock(&clock);
+    /// let before = runtime.now();
+    /// clock.advance(Duration::from_secs(90));
+    /// assert_eq!(runtime.now() - before, Duration::from_secs(90));
+    /// ```
+    pub fn with_clock(self, clock: &VirtualClock) -> Self {
+        AnyRuntime(self.0, Some(clock.id()))
+    }
+
+    /// The virtual clock this runtime reads its time from, if any (see
+    /// [`with_clock`](Self::with_clock)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::{AnyRuntime, Backend};
+    ///
+    /// assert!(AnyRuntime::try_from(Backend::available()[0]).unwrap().clock().is_none());
+    /// ```
+    pub fn clock(self) -> Option<VirtualClock> {
+        self.1.and_then(ClockId::clock)
+    }
+
     /// The backend this runtime belongs to.
     ///
     /// # Examples
@@ -144,12 +183,13 @@ fn no_runtime() -> NoRuntime {
     ))
 }
 
-/// Restores the thread's previous marker when `enter` ends, also by panic.
-struct Restore(Option<Backend>);
+/// Restores the thread's previous markers when `enter` ends, also by panic.
+struct Restore(Option<Backend>, Option<ClockId>);
 
 impl Drop for Restore {
     fn drop(&mut self) {
         CURRENT.with(|current| current.set(self.0));
+        CURRENT_CLOCK.with(|clock| clock.set(self.1));
     }
 }
 
@@ -180,21 +220,21 @@ impl From<AnyRuntime> for Backend {
 #[cfg(feature = "tokio")]
 impl From<TokioRuntime> for AnyRuntime {
     fn from(runtime: TokioRuntime) -> Self {
-        AnyRuntime(Inner::Tokio(runtime))
+        AnyRuntime(Inner::Tokio(runtime), None)
     }
 }
 
 #[cfg(feature = "async-std")]
 impl From<AsyncStdRuntime> for AnyRuntime {
     fn from(runtime: AsyncStdRuntime) -> Self {
-        AnyRuntime(Inner::AsyncStd(runtime))
+        AnyRuntime(Inner::AsyncStd(runtime), None)
     }
 }
 
 #[cfg(feature = "smol")]
 impl From<SmolRuntime> for AnyRuntime {
     fn from(runtime: SmolRuntime) -> Self {
-        AnyRuntime(Inner::Smol(runtime))
+        AnyRuntime(Inner::Smol(runtime), None)
     }
 }
 
@@ -206,7 +246,7 @@ impl Runtime for AnyRuntime {
     fn current() -> Result<Self, NoRuntime> {
         if let Some(backend) = CURRENT.with(Cell::get) {
             if let Ok(runtime) = AnyRuntime::try_from(backend) {
-                return Ok(runtime);
+                return Ok(AnyRuntime(runtime.0, CURRENT_CLOCK.with(Cell::get)));
             }
         }
         #[cfg(feature = "tokio")]
@@ -244,6 +284,13 @@ impl Runtime for AnyRuntime {
     }
 
     fn timer(self, deadline: Instant) -> AnyTimer {
+        if let Some(clock) = self.1.and_then(ClockId::clock) {
+            return AnyTimer {
+                inner: TimerInner::Virtual {
+                    timer: clock.timer(deadline),
+                },
+            };
+        }
         let inner = match self.0 {
             #[cfg(feature = "tokio")]
             Inner::Tokio(rt) => TimerInner::Tokio {
@@ -262,6 +309,9 @@ impl Runtime for AnyRuntime {
     }
 
     fn now(self) -> Instant {
+        if let Some(clock) = self.1.and_then(ClockId::clock) {
+            return clock.now();
+        }
         match self.0 {
             #[cfg(feature = "tokio")]
             Inner::Tokio(rt) => rt.now(),
@@ -275,7 +325,10 @@ impl Runtime for AnyRuntime {
     /// Marks this runtime's backend as the one serving the thread while `f` runs (restoring
     /// the previous marker afterwards, also on panic), then enters the backend's runtime.
     fn enter<T>(self, f: impl FnOnce() -> T) -> T {
-        let _restore = Restore(CURRENT.with(|current| current.replace(Some(self.backend()))));
+        let _restore = Restore(
+            CURRENT.with(|current| current.replace(Some(self.backend()))),
+            CURRENT_CLOCK.with(|clock| clock.replace(self.1)),
+        );
         match self.0 {
             #[cfg(feature = "tokio")]
             Inner::Tokio(rt) => rt.enter(f),
@@ -393,6 +446,7 @@ pin_project! {
         Tokio { #[pin] timer: TokioTimer },
         AsyncStd { #[pin] timer: AsyncStdTimer },
         Smol { #[pin] timer: SmolTimer },
+        Virtual { #[pin] timer: VirtualTimer },
     }
 }
 
@@ -404,6 +458,7 @@ impl Future for AnyTimer {
             TimerProj::Tokio { timer } => timer.poll(cx),
             TimerProj::AsyncStd { timer } => timer.poll(cx),
             TimerProj::Smol { timer } => timer.poll(cx),
+            TimerProj::Virtual { timer } => timer.poll(cx),
         }
     }
 }
@@ -414,6 +469,7 @@ impl backend::Timer for AnyTimer {
             TimerProj::Tokio { timer } => timer.reset(deadline),
             TimerProj::AsyncStd { timer } => timer.reset(deadline),
             TimerProj::Smol { timer } => timer.reset(deadline),
+            TimerProj::Virtual { timer } => timer.reset(deadline),
         }
     }
 }

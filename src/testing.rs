@@ -3,6 +3,11 @@
 //! verify. [`free_tcp_port`] and [`free_udp_port`] are AnyIO's port fixtures: loopback ports
 //! free on IPv4 and IPv6, never the same twice in one process.
 //!
+//! [`VirtualClock`] is time that moves only when the test moves it: [`run_with_clock`] (or
+//! `#[anyio::test(virtual_time)]`) runs a future with every sleep, deadline and timeout of the
+//! run on the clock, on any backend, multi-threaded; [`current_clock`] finds it inside. An
+//! hour of back-off then takes as long as the test's `advance` calls.
+//!
 //! Hand a checker an async closure that makes a fresh connected pair, and await it:
 //! [`check_one_way_stream`], [`check_two_way_stream`] or [`check_half_closeable_stream`].
 //! The check resolves to `Ok(())` or to a [`CheckError`] listing every [`Property`] that
@@ -48,13 +53,97 @@ use anyio_core::testing as core;
 
 pub use core::{
     free_tcp_port, free_udp_port, lockstep_stream_one_way_pair, lockstep_stream_pair,
-    memory_stream_one_way_pair, memory_stream_pair, Check, CheckError, CheckFuture, Failure,
-    HalfCloseable, LockstepReceiveStream, LockstepSendStream, LockstepStream, MemoryReceiveStream,
-    MemorySendStream, MemoryStream, OneWay, Property, StreamMaker, TwoWay, DEFAULT_TIMEOUT,
+    memory_stream_one_way_pair, memory_stream_pair, Check, CheckError, CheckFuture, ClockId,
+    Failure, HalfCloseable, LockstepReceiveStream, LockstepSendStream, LockstepStream,
+    MemoryReceiveStream, MemorySendStream, MemoryStream, OneWay, Property, StreamMaker, TwoWay,
+    VirtualClock, VirtualTimer, DEFAULT_TIMEOUT,
 };
 
 use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream};
-use crate::AnyRuntime;
+use crate::{AnyRuntime, Backend, RunError};
+
+/// The virtual clock of the run polling the caller: the one [`run_with_clock`] or
+/// `#[anyio::test(virtual_time)]` started it with; `None` in a run on real time.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use anyio::testing::{current_clock, run_with_clock, VirtualClock};
+/// use anyio::Backend;
+///
+/// let backend = Backend::available()[0];
+/// run_with_clock(backend, &VirtualClock::new(), async {
+///     let clock = current_clock().unwrap();
+///     let start = anyio::current_time();
+///     clock.advance(Duration::from_secs(3600));
+///     assert_eq!(anyio::current_time() - start, Duration::from_secs(3600));
+/// })
+/// .unwrap();
+/// assert!(anyio::run(async { current_clock() }).unwrap().is_none());
+/// ```
+pub fn current_clock() -> Option<VirtualClock> {
+    use anyio_core::backend::Runtime as _;
+    AnyRuntime::current().ok()?.clock()
+}
+
+/// Runs `future` to completion on `backend` as [`run_with`](crate::run_with) does, with every
+/// clock reading of the run taken from `clock`: [`sleep`](crate::sleep),
+/// [`sleep_until`](crate::sleep_until), deadlines, [`move_on_after`](crate::move_on_after) /
+/// [`fail_after`](crate::fail_after), [`current_time`](crate::current_time) and
+/// [`current_effective_deadline`](crate::current_effective_deadline) follow virtual time, in
+/// the run's own task and in every task and scope it starts. The runtime stays
+/// multi-threaded.
+///
+/// Time moves only when the test moves it, with [`VirtualClock::advance`] and its variants,
+/// from the run itself or from another thread holding a clone of the clock: a sleep of an
+/// hour then takes as long as the advance that passes it. (Jumping to the next deadline by
+/// itself, once every task waits, is not done yet.)
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use anyio::testing::{run_with_clock, VirtualClock};
+/// use anyio::Backend;
+///
+/// let clock = VirtualClock::new();
+/// let start = clock.now();
+/// for backend in Backend::available() {
+///     let ticker = clock.clone();
+///     let timed_out = run_with_clock(backend, &clock, async move {
+///         let (slept, ()) = futures_util::join!(
+///             anyio::move_on_after(Duration::from_secs(3600), anyio::sleep_forever()),
+///             async {
+///                 anyio::sleep(Duration::ZERO).await;
+///                 ticker.advance(Duration::from_secs(3600));
+///             },
+///         );
+///         slept.is_none()
+///     })
+///     .unwrap();
+///     assert!(timed_out);
+/// }
+/// assert!(clock.now() - start >= Duration::from_secs(3600));
+/// ```
+///
+/// # Errors
+///
+/// As [`run_with`](crate::run_with).
+// Without any backend `try_from` always fails, and what follows it is unreachable.
+#[cfg_attr(
+    not(any(feature = "tokio", feature = "async-std", feature = "smol")),
+    allow(unused_variables, unreachable_code)
+)]
+pub fn run_with_clock<F: std::future::Future>(
+    backend: Backend,
+    clock: &VirtualClock,
+    future: F,
+) -> Result<F::Output, RunError> {
+    use anyio_core::backend::Runtime as _;
+    let runtime = AnyRuntime::try_from(backend)?.with_clock(clock);
+    Ok(runtime.block_on(future)?)
+}
 
 /// Checks a one-way stream: the first stream of each pair from `stream_maker` sends, the
 /// second receives; see [`anyio_core::testing::check_one_way_stream`].

@@ -1,6 +1,8 @@
 //! Sleeping, the clock and checkpoints.
 
 mod common;
+#[path = "time_cases/virtual_clock.rs"]
+mod virtual_clock;
 
 use std::time::{Duration, Instant};
 

@@ -17,6 +17,8 @@ pub(crate) struct TestArgs {
     pub(crate) backends: Vec<Backend>,
     /// Path of the facade crate in generated code.
     pub(crate) krate: Path,
+    /// Run the body under a fresh virtual clock (`virtual_time`).
+    pub(crate) virtual_time: bool,
 }
 
 /// The arguments of `#[anyio::main]`.
@@ -34,6 +36,7 @@ impl fmt::Debug for TestArgs {
         f.debug_struct("TestArgs")
             .field("backends", &self.backends)
             .field("krate", &self.krate.to_token_stream().to_string())
+            .field("virtual_time", &self.virtual_time)
             .finish()
     }
 }
@@ -50,10 +53,15 @@ impl fmt::Debug for MainArgs {
 pub(crate) fn parse_test_args(tokens: TokenStream) -> syn::Result<TestArgs> {
     let mut backends: Option<Vec<Backend>> = None;
     let mut krate: Option<Path> = None;
+    let mut virtual_time = false;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("backends") {
             reject_repeat(&meta, backends.is_some())?;
             backends = Some(parse_backend_list(meta.value()?)?);
+            Ok(())
+        } else if meta.path.is_ident("virtual_time") {
+            reject_repeat(&meta, virtual_time)?;
+            virtual_time = true;
             Ok(())
         } else if meta.path.is_ident("crate") {
             reject_repeat(&meta, krate.is_some())?;
@@ -63,7 +71,7 @@ pub(crate) fn parse_test_args(tokens: TokenStream) -> syn::Result<TestArgs> {
             Err(meta.error("unknown argument `backend`; to narrow the backends of a test write `backends = [\"tokio\", \"smol\"]`"))
         } else {
             Err(meta.error(
-                "unknown argument; #[anyio::test] accepts `backends = [\"tokio\", \"async-std\", \"smol\"]` and `crate = \"path::to::anyio\"`",
+                "unknown argument; #[anyio::test] accepts `backends = [\"tokio\", \"async-std\", \"smol\"]`, `virtual_time` and `crate = \"path::to::anyio\"`",
             ))
         }
     });
@@ -71,6 +79,7 @@ pub(crate) fn parse_test_args(tokens: TokenStream) -> syn::Result<TestArgs> {
     Ok(TestArgs {
         backends: backends.unwrap_or_else(|| Backend::ALL.to_vec()),
         krate: krate.unwrap_or_else(default_crate_path),
+        virtual_time,
     })
 }
 

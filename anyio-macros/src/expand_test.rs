@@ -149,8 +149,18 @@ pub(crate) fn expand_test(args: &TestArgs, item: ItemFn) -> syn::Result<TokenStr
         let backend_name = backend.name();
         // Spanned at the user's signature, so type errors in the glue (a body that is not
         // `Send`, an output that is not `Termination`) point at their function.
-        let call = quote_spanned! {sig.span()=>
-            #krate::run_with(#krate::Backend::#variant, super::#body_fn())
+        let call = if args.virtual_time {
+            quote_spanned! {sig.span()=>
+                #krate::testing::run_with_clock(
+                    #krate::Backend::#variant,
+                    &#krate::testing::VirtualClock::new(),
+                    super::#body_fn(),
+                )
+            }
+        } else {
+            quote_spanned! {sig.span()=>
+                #krate::run_with(#krate::Backend::#variant, super::#body_fn())
+            }
         };
         quote! {
             #krate::#cfg_macro! {
@@ -202,6 +212,7 @@ mod tests {
         TestArgs {
             backends: backends.to_vec(),
             krate: parse_quote!(::anyio),
+            virtual_time: false,
         }
     }
 
@@ -363,6 +374,7 @@ mod tests {
         let args = TestArgs {
             backends: vec![Backend::Tokio],
             krate: parse_quote!(crate::fake),
+            virtual_time: false,
         };
         let expanded = expand_test(
             &args,

@@ -97,6 +97,9 @@ use proc_macro::TokenStream;
 /// - `backends = ["tokio", "async-std", "smol"]`: generate tests for these backends only (still
 ///   only those enabled). Names are spelled as in `ANYIO_BACKEND`; an unknown name is a compile
 ///   error listing the valid ones.
+/// - `virtual_time`: run the body under a fresh `anyio::testing::VirtualClock` (with
+///   `anyio::testing::run_with_clock`): sleeps, deadlines and timeouts follow virtual time,
+///   which moves when the body advances the clock (`anyio::testing::current_clock()`).
 /// - `crate = "path"`: see [the crate docs](crate#the-crate-argument).
 ///
 /// # The function
@@ -153,6 +156,9 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `backend = "tokio" | "async-std" | "smol"`: always run on this backend, with
 ///   `anyio::run_with`, ignoring `ANYIO_BACKEND`. Naming a backend whose cargo feature of
 ///   `anyio` is off is a compile error.
+/// - `virtual_time`: run the body under a fresh `anyio::testing::VirtualClock` (with
+///   `anyio::testing::run_with_clock`): sleeps, deadlines and timeouts follow virtual time,
+///   which moves when the body advances the clock (`anyio::testing::current_clock()`).
 /// - `crate = "path"`: see [the crate docs](crate#the-crate-argument).
 ///
 /// # When the runtime cannot run

@@ -214,16 +214,22 @@ impl Future for EventWait<'_> {
             drop(waiters);
             return Poll::Pending;
         }
+        // The flag is read before the scope, here and under the lock: another thread's
+        // cancel and set, in that order, are then never seen as a set without the cancel.
+        let set = this.event.is_set();
         if is_cancelled() {
             return Poll::Pending;
         }
-        if this.event.is_set() {
+        if set {
             return Poll::Ready(());
         }
         let mut waiters = lock(&this.event.waiters);
         // `set` stores the flag before it takes the lock to wake the line: checked under the
         // lock, either we see the flag or `set` sees us.
         if this.event.is_set() {
+            if is_cancelled() {
+                return Poll::Pending;
+            }
             return Poll::Ready(());
         }
         this.waiter = Some(waiters.push(WaiterScope::current(), cx.waker()));

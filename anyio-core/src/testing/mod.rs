@@ -122,6 +122,7 @@
 //! ```
 
 mod check;
+mod clock;
 mod failure;
 mod half_closeable;
 mod lockstep;
@@ -133,6 +134,7 @@ mod random;
 mod two_way;
 
 pub use check::{Check, CheckFuture, HalfCloseable, OneWay, StreamMaker, TwoWay, DEFAULT_TIMEOUT};
+pub use clock::{ClockId, VirtualClock, VirtualTimer};
 pub use failure::{CheckError, Failure, Property};
 pub use lockstep::{
     lockstep_stream_one_way_pair, lockstep_stream_pair, LockstepReceiveStream, LockstepSendStream,

@@ -241,6 +241,12 @@ impl<T> MemoryObjectReceiver<T> {
             return Poll::Pending; // nothing can have been handed to it
         }
         self.shared.with(|state, wakes| {
+            // A receive that was not queued reads its scope again under the lock a send takes:
+            // another thread's cancel and send, in that order, are seen in that order.
+            let cancelled = cancelled || (slot.is_none() && is_cancelled());
+            if cancelled && slot.is_none() {
+                return Poll::Pending;
+            }
             let closed = self.is_closed_locked();
             let scope = ScopeProbe::current;
             state.poll_receive(slot, self.id, closed, cancelled, waker, scope, wakes)

@@ -240,17 +240,26 @@ impl<T> MemoryObjectSender<T> {
             }
             Op::Start(item) => {
                 let started = self.shared.with(|state, wakes| {
+                    // Read again under the lock a receive that makes room takes: another
+                    // thread's cancel and receive, in that order, are seen in that order.
+                    if is_cancelled() {
+                        return Err(item);
+                    }
                     let closed = self.is_closed_locked();
                     let scope = ScopeProbe::current;
-                    state.start_send(self.id, closed, item, Some(waker), scope, wakes)
+                    Ok(state.start_send(self.id, closed, item, Some(waker), scope, wakes))
                 });
                 match started {
-                    Ok(Some(key)) => {
+                    Err(item) => {
+                        *op = Op::Start(item);
+                        Poll::Pending
+                    }
+                    Ok(Ok(Some(key))) => {
                         *op = Op::Queued(key);
                         Poll::Pending
                     }
-                    Ok(None) => Poll::Ready(Ok(())),
-                    Err(error) => Poll::Ready(Err(error)),
+                    Ok(Ok(None)) => Poll::Ready(Ok(())),
+                    Ok(Err(error)) => Poll::Ready(Err(error)),
                 }
             }
             Op::Queued(key) => {
