@@ -284,6 +284,16 @@ mod tests {
     }
 
     #[test]
+    fn virtual_time_is_a_flag_given_at_most_once() {
+        assert!(!parse_test_args(TokenStream::new()).unwrap().virtual_time);
+        let args = parse_test_args(quote!(virtual_time, backends = ["smol"])).unwrap();
+        assert!(args.virtual_time);
+        assert_eq!(args.backends, [Backend::Smol]);
+        let error = parse_test_args(quote!(virtual_time, virtual_time)).unwrap_err();
+        assert_eq!(error.to_string(), "`virtual_time` is given more than once");
+    }
+
+    #[test]
     fn crate_path_is_parsed() {
         let args = parse_test_args(quote!(crate = "my_anyio", backends = ["tokio"])).unwrap();
         let krate = args.krate;

@@ -370,6 +370,28 @@ mod tests {
     }
 
     #[test]
+    fn virtual_time_runs_the_body_under_a_fresh_clock() {
+        let mut virtual_args = args(&[Backend::Tokio]);
+        virtual_args.virtual_time = true;
+        let expanded = expand_test(
+            &virtual_args,
+            parse_quote!(
+                async fn t() {}
+            ),
+        )
+        .unwrap()
+        .to_string();
+        let call = quote!(::anyio::testing::run_with_clock(
+            ::anyio::Backend::Tokio,
+            &::anyio::testing::VirtualClock::new(),
+            super::__anyio_test_t(),
+        ))
+        .to_string();
+        assert!(expanded.contains(&call), "{expanded}");
+        assert!(!expanded.contains("run_with ("), "{expanded}");
+    }
+
+    #[test]
     fn custom_crate_path_is_used_everywhere() {
         let args = TestArgs {
             backends: vec![Backend::Tokio],
