@@ -8,6 +8,8 @@
 //! run on the clock, on any backend, multi-threaded; [`current_clock`] finds it inside. An
 //! hour of back-off then takes as long as the test's `advance` calls.
 //!
+//! [`assert_checkpoints`] and [`assert_no_checkpoints`] are Trio's checkpoint assertions.
+//!
 //! Hand a checker an async closure that makes a fresh connected pair, and await it:
 //! [`check_one_way_stream`], [`check_two_way_stream`] or [`check_half_closeable_stream`].
 //! The check resolves to `Ok(())` or to a [`CheckError`] listing every [`Property`] that
@@ -52,11 +54,12 @@
 use anyio_core::testing as core;
 
 pub use core::{
-    free_tcp_port, free_udp_port, lockstep_stream_one_way_pair, lockstep_stream_pair,
-    memory_stream_one_way_pair, memory_stream_pair, Check, CheckError, CheckFuture, ClockId,
-    Failure, HalfCloseable, LockstepReceiveStream, LockstepSendStream, LockstepStream,
-    MemoryReceiveStream, MemorySendStream, MemoryStream, OneWay, Property, StreamMaker, TwoWay,
-    VirtualClock, VirtualTimer, DEFAULT_TIMEOUT,
+    assert_checkpoints, assert_no_checkpoints, free_tcp_port, free_udp_port,
+    lockstep_stream_one_way_pair, lockstep_stream_pair, memory_stream_one_way_pair,
+    memory_stream_pair, AssertCheckpoints, Check, CheckError, CheckFuture, ClockId, Failure,
+    HalfCloseable, LockstepReceiveStream, LockstepSendStream, LockstepStream, MemoryReceiveStream,
+    MemorySendStream, MemoryStream, OneWay, Property, StreamMaker, TwoWay, VirtualClock,
+    VirtualTimer, DEFAULT_TIMEOUT,
 };
 
 use crate::streams::{AsyncClose, ByteReceiveStream, ByteSendStream, ByteStream};

@@ -1,5 +1,7 @@
 //! Sleeping, the clock and checkpoints.
 
+#[path = "time_cases/checkpoint_assertions.rs"]
+mod checkpoint_assertions;
 mod common;
 #[path = "time_cases/virtual_clock.rs"]
 mod virtual_clock;

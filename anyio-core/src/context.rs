@@ -53,6 +53,9 @@ struct Context {
     /// Set by a yield that must not deliver cancellation (a cancel-shielded checkpoint), so
     /// that the scopes around it keep their body although it returned `Pending`.
     shielded_yield: Cell<bool>,
+    /// How many times code on this thread asked whether it must stop: its cancel points, for
+    /// the checkpoint assertions of `testing`.
+    cancel_points: Cell<u64>,
 }
 
 thread_local! {
@@ -60,8 +63,14 @@ thread_local! {
         Context {
             stack: RefCell::new(Vec::new()),
             shielded_yield: Cell::new(false),
+            cancel_points: Cell::new(0),
         }
     };
+}
+
+/// How many cancel points code polled on this thread has reached so far.
+pub(crate) fn cancel_points() -> u64 {
+    CONTEXT.with(|c| c.cancel_points.get())
 }
 
 /// Marks the `Pending` the caller is about to return as a yield that delivers no
@@ -155,7 +164,10 @@ pub(crate) fn enter<T>(
 
 /// Whether code polled here must stop: the innermost scope's status.
 pub(crate) fn is_cancelled() -> bool {
-    CONTEXT.with(|c| frames_cancelled(&c.stack.borrow()))
+    CONTEXT.with(|c| {
+        c.cancel_points.set(c.cancel_points.get().wrapping_add(1));
+        frames_cancelled(&c.stack.borrow())
+    })
 }
 
 fn frames_cancelled(stack: &[Frame]) -> bool {

@@ -56,6 +56,12 @@
 //! [`memory_stream_one_way_pair`] and [`lockstep_stream_one_way_pair`] their one-way halves.
 //! They pass the checkers; the lockstep pair is a ready-made clogged stream.
 //!
+//! # Checkpoint assertions
+//!
+//! [`assert_checkpoints`] and [`assert_no_checkpoints`] (Trio's) wrap a future and panic when
+//! it completes if it did not go through a checkpoint (a cancel point and a schedule point
+//! both), or if it did.
+//!
 //! # Ports for tests
 //!
 //! [`free_tcp_port`] and [`free_udp_port`] (AnyIO's fixtures of the same names) return a
@@ -122,6 +128,7 @@
 //! ```
 
 mod check;
+mod checkpoints;
 mod clock;
 mod failure;
 mod half_closeable;
@@ -134,6 +141,7 @@ mod random;
 mod two_way;
 
 pub use check::{Check, CheckFuture, HalfCloseable, OneWay, StreamMaker, TwoWay, DEFAULT_TIMEOUT};
+pub use checkpoints::{assert_checkpoints, assert_no_checkpoints, AssertCheckpoints};
 pub use clock::{ClockId, VirtualClock, VirtualTimer};
 pub use failure::{CheckError, Failure, Property};
 pub use lockstep::{
