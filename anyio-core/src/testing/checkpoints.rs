@@ -74,6 +74,10 @@ pin_project! {
     /// checked.await;
     /// # }).unwrap();
     /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As the wrapped future; dropped before it completes, it checks nothing.
     #[must_use = "futures do nothing unless polled"]
     pub struct AssertCheckpoints<F> {
         #[pin]
